@@ -1,0 +1,1 @@
+"""One module per `zoo` sub-command; see `zoo/cli.py`."""

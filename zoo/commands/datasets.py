@@ -1,0 +1,29 @@
+"""`zoo datasets list` and `zoo datasets make NAME [--out DIR]`."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "datasets"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("list", help="the built-in data sets")
+    make = sub.add_parser("make", help="write a data set as video files plus manifest.csv")
+    make.add_argument("name")
+    make.add_argument("--out", help="output folder (default: the zoo cache)")
+    make.add_argument("--label", default="direction", choices=["direction", "digit", "both"])
+    make.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    from zoo import datasets
+
+    if args.action == "list":
+        for name, description in datasets.AVAILABLE.items():
+            print(f"{name:16s} {description}")
+        return 0
+    out = datasets.make(args.name, args.out, label=args.label, seed=args.seed)
+    print(f"wrote {out} (manifest: {out / 'manifest.csv'})")
+    return 0

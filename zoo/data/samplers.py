@@ -1,0 +1,57 @@
+"""Clip samplers: which frame numbers to decode from a video of `num_frames`.
+
+Each sampler returns int64 indices of shape `(num_clips, clip_len)`. A video
+shorter than a clip never fails: indices past the end are clamped to the last
+frame (the clip holds its final frame, "pad by repeating the last frame").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SAMPLERS = ("random", "uniform", "multi")
+
+
+def _clip_at(start: int, clip_len: int, frame_step: int, num_frames: int) -> np.ndarray:
+    indices = start + frame_step * np.arange(clip_len, dtype=np.int64)
+    return np.minimum(indices, max(num_frames - 1, 0))
+
+
+def random_clip(
+    num_frames: int, clip_len: int, frame_step: int, rng: np.random.Generator
+) -> np.ndarray:
+    """One clip of `clip_len` frames, `frame_step` apart, at a random start."""
+    span = (clip_len - 1) * frame_step + 1
+    start = int(rng.integers(0, max(num_frames - span, 0) + 1))
+    return _clip_at(start, clip_len, frame_step, num_frames)[None]
+
+
+def center_clip(num_frames: int, clip_len: int, frame_step: int) -> np.ndarray:
+    """One clip in the middle of the video: the deterministic twin of `random_clip`."""
+    span = (clip_len - 1) * frame_step + 1
+    start = max(num_frames - span, 0) // 2
+    return _clip_at(start, clip_len, frame_step, num_frames)[None]
+
+
+def uniform_segments(
+    num_frames: int, num_segments: int, rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """TSN-style: split the video into equal segments, one frame from each.
+
+    With `rng` the frame is random within its segment (training); without, it is
+    the segment's middle frame (evaluation).
+    """
+    edges = np.linspace(0, num_frames, num_segments + 1)
+    if rng is None:
+        points = (edges[:-1] + edges[1:]) / 2
+    else:
+        points = edges[:-1] + rng.random(num_segments) * (edges[1:] - edges[:-1])
+    indices = np.floor(points).astype(np.int64)
+    return np.clip(indices, 0, max(num_frames - 1, 0))[None]
+
+
+def multi_clip(num_frames: int, clip_len: int, frame_step: int, num_clips: int) -> np.ndarray:
+    """`num_clips` clips with evenly spaced starts covering the video, for testing."""
+    span = (clip_len - 1) * frame_step + 1
+    starts = np.linspace(0, max(num_frames - span, 0), num_clips).round().astype(np.int64)
+    return np.stack([_clip_at(int(s), clip_len, frame_step, num_frames) for s in starts])

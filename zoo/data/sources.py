@@ -1,0 +1,113 @@
+"""Where clips come from: a folder per class or a CSV manifest, as one `ClipList`."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ogv")
+SPLITS = ("train", "val", "test")
+
+
+@dataclasses.dataclass
+class ClipList:
+    """Video paths with integer labels, and the names those integers stand for.
+
+    `start` and `end` are seconds (NaN where the whole file is meant); `group`
+    names the source a clip was cut from, so splits can keep groups together.
+    """
+
+    paths: list[str]
+    labels: list[int]
+    class_names: list[str]
+    start: list[float] = dataclasses.field(default_factory=list)
+    end: list[float] = dataclasses.field(default_factory=list)
+    group: list[str] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.paths)
+        self.start = self.start or [float("nan")] * n
+        self.end = self.end or [float("nan")] * n
+        self.group = self.group or list(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def _is_video(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def from_folder(root: str | os.PathLike, split: str | None = None) -> ClipList:
+    """`ROOT/<label>/<video>`, or `ROOT/<split>/<label>/<video>` when `split` is given.
+
+    Class names are the sorted folder names, taken from the whole tree so that
+    every split numbers its classes the same way.
+    """
+    root = Path(root)
+    has_splits = any((root / s).is_dir() for s in SPLITS)
+    if split is not None and not has_splits:
+        raise FileNotFoundError(f"{root}: no '{split}/' folder; expected ROOT/{split}/<label>/<video>")
+    split_roots = [root / s for s in SPLITS if (root / s).is_dir()] if has_splits else [root]
+    class_names = sorted({d.name for r in split_roots for d in r.iterdir() if d.is_dir()})
+    if not class_names:
+        raise FileNotFoundError(f"{root}: no class folders found; expected ROOT/<label>/<video>")
+    base = root / split if split is not None else root
+    folders = [base] if split is not None or not has_splits else split_roots
+    paths, labels = [], []
+    for folder in folders:
+        for index, name in enumerate(class_names):
+            class_dir = folder / name
+            if not class_dir.is_dir():
+                continue
+            for video in sorted(class_dir.iterdir()):
+                if _is_video(video):
+                    paths.append(str(video))
+                    labels.append(index)
+    return ClipList(paths, labels, class_names)
+
+
+def from_csv(
+    manifest: str | os.PathLike, split: str | None = None, class_names: Sequence[str] | None = None
+) -> ClipList:
+    """A CSV with columns `path,label` and optional `start,end` (seconds), `group`, `split`.
+
+    Relative paths are relative to the manifest's folder. Rows are filtered by
+    the `split` column when `split` is given.
+    """
+    manifest = Path(manifest)
+    with open(manifest, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and not {"path", "label"} <= set(rows[0]):
+        raise ValueError(f"{manifest}: needs the columns 'path' and 'label', found {list(rows[0])}")
+    names = list(class_names) if class_names else sorted({r["label"] for r in rows})
+    if split is not None:
+        rows = [r for r in rows if r.get("split") == split]
+    lookup = {name: i for i, name in enumerate(names)}
+
+    def seconds(value: str | None) -> float:
+        return float(value) if value not in (None, "") else float("nan")
+
+    return ClipList(
+        paths=[str(manifest.parent / r["path"]) for r in rows],
+        labels=[lookup[r["label"]] for r in rows],
+        class_names=names,
+        start=[seconds(r.get("start")) for r in rows],
+        end=[seconds(r.get("end")) for r in rows],
+        group=[r.get("group") or r["path"] for r in rows],
+    )
+
+
+def list_clips(source: str | os.PathLike | ClipList, split: str | None = None) -> ClipList:
+    """Any accepted source as a `ClipList`: a `ClipList`, a folder tree or a `.csv` manifest."""
+    if isinstance(source, ClipList):
+        return source
+    path = Path(source)
+    if path.is_dir():
+        return from_folder(path, split)
+    if path.suffix.lower() == ".csv":
+        return from_csv(path, split)
+    raise FileNotFoundError(f"{path}: not a folder of class folders or a .csv manifest")

@@ -1,0 +1,51 @@
+"""`cnn_lstm`: a 2D CNN per frame feeding a recurrent layer (LRCN)."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from zoo.models.blocks import frame_encoder
+from zoo.models.registry import register
+
+
+@register("cnn_lstm")
+def cnn_lstm(
+    num_classes: int,
+    input_shape: tuple[int, int, int, int] = (8, 64, 64, 3),
+    width: int = 16,
+    embed_dim: int = 128,
+    units: int = 64,
+    cell: str = "lstm",
+    bidirectional: bool = False,
+    dropout: float = 0.2,
+) -> keras.Model:
+    """CNN + LSTM (Donahue et al. 2015, "Long-term Recurrent Convolutional Networks").
+
+    A shared 2D CNN embeds every frame; an LSTM (or GRU) reads the embeddings
+    in order, so the model sees how the frames change: motion.
+
+    Args:
+        num_classes: number of output classes.
+        input_shape: `(T, H, W, 3)`, frames in [0, 1].
+        width: channels of the first convolution; doubles at each stage.
+        embed_dim: size of each frame's embedding.
+        units: units of the recurrent layer.
+        cell: "lstm" or "gru".
+        bidirectional: read the sequence both ways.
+        dropout: dropout rate before the classifier.
+
+    Returns:
+        A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
+    """
+    recurrent = {"lstm": layers.LSTM, "gru": layers.GRU}
+    if cell not in recurrent:
+        raise ValueError(f"cell must be 'lstm' or 'gru', not {cell!r}")
+    inputs = keras.Input(input_shape, name="frames")
+    encoder = frame_encoder(input_shape[1:], width=width, embed_dim=embed_dim)
+    x = layers.TimeDistributed(encoder, name="per_frame")(inputs)
+    rnn = recurrent[cell](units, name=cell)
+    x = layers.Bidirectional(rnn, name=f"bi_{cell}")(x) if bidirectional else rnn(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="cnn_lstm")
