@@ -1,0 +1,17 @@
+"""Shared fixtures: the built-in data set, built once per test session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def moving_digits_dir(tmp_path_factory):
+    """The default `moving_digits` data set (direction labels), built once into a temp folder."""
+    from zoo.datasets import make
+
+    return make("moving_digits", tmp_path_factory.mktemp("data") / "moving_digits", show_progress=False)
