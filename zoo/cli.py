@@ -14,7 +14,10 @@ import sys
 
 # name -> (module, one-line help). Order is the order `zoo --help` shows.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "quickstart": ("zoo.commands.quickstart", "make data, train, evaluate, export and predict, end to end"),
+    "quickstart": (
+        "zoo.commands.quickstart",
+        "make data, train, evaluate, export and predict, end to end",
+    ),
     "datasets": ("zoo.commands.datasets", "list or make the built-in data sets"),
 }
 

@@ -44,8 +44,12 @@ def make(name: str, out: str | Path | None = None, show_progress: bool = True, *
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        with tqdm(total=sum(config.videos_per_split), desc=f"making {name}", unit="video",
-                  disable=not show_progress) as bar:
+        with tqdm(
+            total=sum(config.videos_per_split),
+            desc=f"making {name}",
+            unit="video",
+            disable=not show_progress,
+        ) as bar:
             moving_digits.make(tmp, config, progress=bar.update)
         if out.exists():
             out.rmdir()

@@ -116,14 +116,18 @@ def make(
     out = Path(out)
     images = _digit_images(config.seed)
     rows = []
-    for split_index, (split, count) in enumerate(zip(("train", "val", "test"), config.videos_per_split)):
+    for split_index, (split, count) in enumerate(
+        zip(("train", "val", "test"), config.videos_per_split)
+    ):
         split_images, split_targets = images[split]
         rng = np.random.default_rng([config.seed, split_index])
         for i in range(count):
             pick = int(rng.integers(len(split_images)))
             direction = DIRECTIONS[i % len(DIRECTIONS)]
             digit = int(split_targets[pick])
-            label = {"direction": direction, "digit": str(digit), "both": f"{digit}_{direction}"}[config.label]
+            label = {"direction": direction, "digit": str(digit), "both": f"{digit}_{direction}"}[
+                config.label
+            ]
             rel = Path(split) / label / f"{split}_{i:05d}.mp4"
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             write_mp4(out / rel, render(split_images[pick], direction, config, rng), config.fps)
