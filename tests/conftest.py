@@ -14,4 +14,6 @@ def moving_digits_dir(tmp_path_factory):
     """The default `moving_digits` data set (direction labels), built once into a temp folder."""
     from zoo.datasets import make
 
-    return make("moving_digits", tmp_path_factory.mktemp("data") / "moving_digits", show_progress=False)
+    return make(
+        "moving_digits", tmp_path_factory.mktemp("data") / "moving_digits", show_progress=False
+    )

@@ -1,22 +1,32 @@
 """Decode video files with PyAV (FFmpeg), frame-accurately and without waste.
 
 `read_video` is the one public reader. It opens a container, checks the safety
-limits, and decodes only up to the last frame it was asked for, with one decoder
-thread per file: many files decoding in parallel scale better than one file
-decoding on many threads. PyAV releases the GIL while it decodes, so Python
-threads (and tf.data's parallel map) run decoders truly in parallel.
+limits, seeks where the file allows it, and decodes only up to the last frame
+it was asked for, with one decoder thread per file: many files decoding in
+parallel scale better than one file decoding on many threads. PyAV releases
+the GIL while it decodes, so Python threads (and tf.data's parallel map) run
+decoders truly in parallel.
+
+Frame numbers are positions in presentation order. Timestamps come from the
+frames themselves, so a variable frame rate is reported as it is. Every pixel
+format FFmpeg knows (grayscale, 10-bit, 4:4:4, full-range JPEG YUV) is
+converted to RGB uint8, and rotation metadata (the display matrix) is applied.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 
 import av
 import numpy as np
 
 from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits, VideoDecodeError
+
+Indices = Sequence[int] | np.ndarray | Callable[[int], np.ndarray] | None
 
 
 @dataclasses.dataclass
@@ -31,11 +41,16 @@ class VideoInfo:
     codec: str
     duration_s: float
     has_audio: bool
+    rotation: int = 0
 
 
 @dataclasses.dataclass
 class Video:
-    """Decoded frames, uint8 `(T, H, W, 3)` RGB, with their timestamps in seconds."""
+    """Decoded frames, uint8 `(T, H, W, 3)` RGB, with their timestamps in seconds.
+
+    `indices` are the frame numbers of `frames`, counted from the first frame
+    of the window that was read (the whole file unless `start` was given).
+    """
 
     frames: np.ndarray
     timestamps: np.ndarray
@@ -43,7 +58,21 @@ class Video:
     indices: np.ndarray
 
 
-def _open(path: str, limits: DecodeLimits) -> av.container.InputContainer:
+class _EndOfStream(Exception):
+    """The stream ended before a wanted frame: it has `count` frames (internal)."""
+
+    def __init__(self, count: int):
+        self.count = count
+
+
+def open_container(
+    path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS, need_video: bool = True
+) -> av.container.InputContainer:
+    """Opens `path` after the byte limit check; with `need_video`, checks the video stream too.
+
+    Raises:
+        VideoDecodeError: missing, empty, over a limit, not media, or no video stream.
+    """
     path = os.fspath(path)
     try:
         size = os.path.getsize(path)
@@ -57,16 +86,17 @@ def _open(path: str, limits: DecodeLimits) -> av.container.InputContainer:
         container = av.open(path, timeout=limits.timeout_s)
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as err:
         raise VideoDecodeError(path, f"not a readable media file ({err})") from None
+    if not need_video:
+        return container
     if not container.streams.video:
         container.close()
         raise VideoDecodeError(path, "has no video stream")
-    stream = container.streams.video[0]
-    pixels = (stream.codec_context.width or 0) * (stream.codec_context.height or 0)
-    if pixels > limits.max_pixels:
+    context = container.streams.video[0].codec_context
+    width, height = context.width or 0, context.height or 0
+    if width * height > limits.max_pixels:
         container.close()
         raise VideoDecodeError(
-            path, f"frame size {stream.codec_context.width}x{stream.codec_context.height} "
-            f"is over the limit of {limits.max_pixels} pixels"
+            path, f"frame size {width}x{height} is over the limit of {limits.max_pixels} pixels"
         )
     return container
 
@@ -79,24 +109,43 @@ def _stream_fps(stream: av.video.stream.VideoStream) -> float:
 def _estimate_frames(stream: av.video.stream.VideoStream, container) -> int:
     if stream.frames:
         return int(stream.frames)
-    fps = _stream_fps(stream)
     if stream.duration is not None and stream.time_base is not None:
         duration = float(stream.duration * stream.time_base)
     elif container.duration is not None:
         duration = container.duration / av.time_base
     else:
         duration = 0.0
-    return int(round(duration * fps))
+    return int(round(duration * _stream_fps(stream)))
+
+
+def _frame_grid(stream: av.video.stream.VideoStream) -> tuple[int, int] | None:
+    """`(first_pts, pts_per_frame)` when the index lists every frame at a constant rate.
+
+    Only then does a frame number map to a timestamp exactly, so only then is
+    seeking to a frame number safe (mp4, mov and avi usually qualify; mkv and
+    webm index key frames only, and variable-rate files never qualify).
+    """
+    entries = stream.index_entries
+    if stream.frames < 2 or len(entries) != stream.frames:
+        return None
+    stamps = np.sort(np.fromiter((e.timestamp for e in entries), np.int64, len(entries)))
+    steps = np.diff(stamps)
+    if steps[0] <= 0 or np.any(steps != steps[0]):
+        return None
+    return int(stream.start_time or 0), int(steps[0])
 
 
 def probe(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> VideoInfo:
-    """Reads the header of `path` without decoding frames."""
+    """Reads the header of `path` (and its first frame, for rotation) without decoding the rest."""
     path = os.fspath(path)
-    container = _open(path, limits)
-    with container:
+    with open_container(path, limits) as container:
         stream = container.streams.video[0]
         fps = _stream_fps(stream)
         num_frames = _estimate_frames(stream, container)
+        try:
+            rotation = next(container.decode(stream)).rotation
+        except (av.FFmpegError, StopIteration):
+            rotation = 0
         return VideoInfo(
             path=path,
             num_frames=num_frames,
@@ -106,77 +155,150 @@ def probe(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> Vid
             codec=stream.codec_context.name,
             duration_s=num_frames / fps if fps else 0.0,
             has_audio=bool(container.streams.audio),
+            rotation=int(rotation),
         )
 
 
 def read_video(
     path: str | os.PathLike,
-    indices: Sequence[int] | Callable[[int], np.ndarray] | None = None,
+    indices: Indices = None,
     limits: DecodeLimits = DEFAULT_LIMITS,
+    start: float | None = None,
+    end: float | None = None,
 ) -> Video:
-    """Decodes frames of `path` as RGB uint8.
+    """Decodes frames of `path` as RGB uint8, upright.
 
     Args:
-        path: any file FFmpeg can read.
+        path: any file FFmpeg can read; the extension does not matter.
         indices: frame numbers to return, in any order, repeats allowed; or a
-            function from the header's frame count to those numbers (a clip
-            sampler), so the file is opened once. `None` returns every frame.
-            Decoding stops after the largest index.
+            function from the frame count to those numbers (a clip sampler),
+            so the file is opened once. `None` returns every frame. Decoding
+            stops after the largest index, and starts with a seek when the
+            file's index allows it.
         limits: safety limits; exceeding one raises `VideoDecodeError`.
+        start, end: read only the window `start <= t < end` (seconds, either
+            may be None); frame numbers then count from the window's first
+            frame. The window is reached by seeking, not by decoding.
 
     Returns:
-        A `Video` with `frames` of shape `(len(indices), H, W, 3)`.
+        A `Video` with `frames` of shape `(len(indices), H, W, 3)`; `H, W` are
+        the display size (after rotation).
 
     Raises:
-        VideoDecodeError: the file is missing, empty, not a video, too large,
-            truncated before any frame, or an index is past the last frame.
+        VideoDecodeError: the file is missing, empty, not a video, over a
+            limit, too slow to decode, truncated before any wanted frame, or an
+            explicit index is past the last frame. When the header overstates
+            the frame count, a sampler function is run again with the number
+            of frames that really exist (one extra decode), never a crash.
     """
     path = os.fspath(path)
-    container = _open(path, limits)
-    with container:
+    if start is not None and end is not None and end <= start:
+        raise VideoDecodeError(path, f"empty time window [{start}, {end})")
+    with open_container(path, limits) as container:
         stream = container.streams.video[0]
+        wanted = indices
         if callable(indices):
-            indices = indices(_estimate_frames(stream, container))
-        return _decode(path, container, stream, indices, limits)
+            wanted = indices(_window_frames(stream, container, start, end))
+        try:
+            return _decode(path, container, stream, wanted, limits, start, end)
+        except _EndOfStream as short:
+            if short.count == 0:
+                raise VideoDecodeError(path, "contains no decodable frames") from None
+            if not callable(indices):
+                reason = f"has {short.count} frames; frame {_largest(wanted)} does not exist"
+                raise VideoDecodeError(path, reason) from None
+            wanted = indices(short.count)
+    with open_container(path, limits) as container:
+        return _decode(path, container, container.streams.video[0], wanted, limits, start, end)
 
 
-def _decode(path, container, stream, indices, limits: DecodeLimits) -> Video:
+def _window_frames(stream, container, start: float | None, end: float | None) -> int:
+    """The frame count a sampler is given: the header's, cut to the time window."""
+    total = _estimate_frames(stream, container)
+    fps = _stream_fps(stream)
+    if not fps or (start is None and end is None):
+        return total
+    first = math.ceil((start or 0.0) * fps)
+    last = total if end is None else min(total, math.ceil(end * fps))
+    return max(last - first, 0)
+
+
+def _largest(indices) -> int:
+    return int(np.max(indices)) if indices is not None and np.size(indices) else 0
+
+
+def _decode(path, container, stream, indices, limits, start, end) -> Video:
     wanted = None if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
     if wanted is not None and wanted.size and wanted.min() < 0:
         raise VideoDecodeError(path, f"negative frame index {int(wanted.min())}")
-    last = None if wanted is None else (int(wanted.max()) if wanted.size else -1)
+    last = None if wanted is None else _largest(wanted)
     if last is not None and last + 1 > limits.max_frames:
         raise VideoDecodeError(path, f"asks for {last + 1} frames, over the limit of {limits.max_frames}")
     needed = None if wanted is None else set(wanted.tolist())
+    first = min(needed) if needed else 0
     frames: dict[int, np.ndarray] = {}
     times: dict[int, float] = {}
-    stream.codec_context.thread_count = 1
-    fps = _stream_fps(stream)
     count = 0
-    try:
-        for frame in container.decode(stream):
-            if last is not None and count > last:
-                break
-            if count >= limits.max_frames:
-                raise VideoDecodeError(path, f"has more than {limits.max_frames} frames")
-            if needed is None or count in needed:
-                frames[count] = frame.to_ndarray(format="rgb24")
-                times[count] = float(frame.time) if frame.time is not None else count / (fps or 1)
-            count += 1
-    except av.FFmpegError as err:
-        if not frames:
-            raise VideoDecodeError(path, f"decoding failed ({err})") from None
-        # A damaged tail: keep the frames decoded so far; the check below
-        # reports a clear error if the wanted ones are missing.
-    if count == 0:
-        raise VideoDecodeError(path, "contains no decodable frames")
+    for index, frame in _frames(path, container, stream, limits, start, end, first):
+        count = index + 1
+        if last is not None and index > last:
+            break
+        if needed is None or index in needed:
+            frames[index] = _to_rgb(frame)
+            times[index] = float(frame.time)
     order = np.arange(count) if wanted is None else wanted
-    missing = [int(i) for i in order if int(i) not in frames]
-    if missing:
-        raise VideoDecodeError(path, f"has {count} frames; frame {missing[0]} does not exist")
+    if not order.size and count == 0:
+        raise _EndOfStream(0)
+    if any(int(i) not in frames for i in order):
+        raise _EndOfStream(count)
     return Video(
         frames=np.stack([frames[int(i)] for i in order]),
         timestamps=np.array([times[int(i)] for i in order], dtype=np.float64),
-        fps=fps,
+        fps=_stream_fps(stream),
         indices=order,
     )
+
+
+def _to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """RGB uint8 `(H, W, 3)` from any pixel format, turned upright by its display matrix."""
+    rgb = frame.to_ndarray(format="rgb24")
+    quarter_turns = round(frame.rotation / 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, quarter_turns)) if quarter_turns else rgb
+
+
+def _frames(
+    path: str, container, stream, limits: DecodeLimits, start, end, first: int
+) -> Iterator[tuple[int, av.VideoFrame]]:
+    """Yields `(frame number, frame)` in presentation order, within `[start, end)` seconds.
+
+    Seeks to `start`, or to frame `first` when the file's index maps frame
+    numbers to timestamps exactly. Enforces the frame limit and the time limit;
+    a stream that breaks after some frames simply ends (a damaged tail).
+    """
+    stream.codec_context.thread_count = 1
+    fps = _stream_fps(stream) or 1.0
+    grid = None if start is not None else _frame_grid(stream)
+    if start is not None and start > 0:
+        container.seek(int(start / stream.time_base), stream=stream, backward=True)
+    elif grid is not None and first > 0:
+        container.seek(grid[0] + first * grid[1], stream=stream, backward=True)
+    deadline = time.monotonic() + limits.timeout_s
+    count = 0
+    try:
+        for frame in container.decode(stream):
+            if time.monotonic() > deadline:
+                raise VideoDecodeError(path, f"decoding took longer than {limits.timeout_s} s")
+            if frame.pts is None:
+                frame.pts = round(count / fps / stream.time_base)
+            if start is not None and frame.time < start - 1e-6:
+                continue
+            if end is not None and frame.time >= end - 1e-6:
+                return
+            index = count if grid is None else round((frame.pts - grid[0]) / grid[1])
+            if index >= limits.max_frames:
+                raise VideoDecodeError(path, f"has more than {limits.max_frames} frames")
+            yield index, frame
+            count = index + 1
+    except av.FFmpegError as err:
+        if count == 0:
+            raise VideoDecodeError(path, f"decoding failed ({err})") from None

@@ -117,7 +117,7 @@ def make(
     images = _digit_images(config.seed)
     rows = []
     for split_index, (split, count) in enumerate(
-        zip(("train", "val", "test"), config.videos_per_split)
+        zip(("train", "val", "test"), config.videos_per_split, strict=True)
     ):
         split_images, split_targets = images[split]
         rng = np.random.default_rng([config.seed, split_index])

@@ -1,9 +1,21 @@
-"""The model zoo: `build(name, num_classes, ...)` and `available()`.
+"""The model zoo: `build(name, num_classes, ...)`, `available()`, `pretrained(name)`.
 
 Importing this package imports every builder module, which registers itself.
 """
 
-from zoo.models import cnn_lstm, frame_cnn  # noqa: F401  (registers the builders)
+from zoo.models import (  # noqa: F401  (registers the builders)
+    audio_cnn,
+    av_fusion,
+    c3d,
+    cnn_lstm,
+    conv_lstm,
+    frame_cnn,
+    r2plus1d,
+    temporal_transformer,
+    timesformer,
+    vivit,
+)
+from zoo.models.attention import attention_maps, attention_model
 from zoo.models.registry import available, build, entry, register
 
-__all__ = ["available", "build", "entry", "register"]
+__all__ = ["attention_maps", "attention_model", "available", "build", "entry", "register"]

@@ -1,9 +1,11 @@
-"""Small building blocks shared by several builders."""
+"""Small building blocks shared by several builders (functional-API helpers on tensors)."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers
+
+from zoo.models.layers import SelfAttention
 
 
 def frame_encoder(
@@ -25,3 +27,45 @@ def frame_encoder(
     x = layers.Flatten()(x)
     x = layers.Dense(embed_dim, activation="relu")(x)
     return keras.Model(inputs, x, name=name)
+
+
+def classifier(features: keras.KerasTensor, num_classes: int, dropout: float) -> keras.KerasTensor:
+    """Dropout and a softmax Dense layer named "probabilities": `(B, F)` to `(B, num_classes)`."""
+    x = layers.Dropout(dropout, name="head_dropout")(features)
+    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+
+
+def transformer_block(
+    tokens: keras.KerasTensor, num_heads: int, mlp_dim: int, dropout: float, name: str
+) -> keras.KerasTensor:
+    """Pre-norm Transformer encoder block along axis -2 of `(B, ..., L, D)`; same shape out.
+
+    Self-attention (a `SelfAttention` layer named `{name}_attention`, whose
+    scores `attention_maps` reads), then a residual GELU MLP of width `mlp_dim`.
+    """
+    dim = tokens.shape[-1]
+    x, _ = SelfAttention(num_heads, dim // num_heads, dropout, name=f"{name}_attention")(tokens)
+    return feed_forward(x, mlp_dim, dropout, name)
+
+
+def feed_forward(
+    tokens: keras.KerasTensor, mlp_dim: int, dropout: float, name: str
+) -> keras.KerasTensor:
+    """Pre-norm residual MLP `D -> mlp_dim -> D` applied to every token of `(B, ..., D)`."""
+    h = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_mlp_norm")(tokens)
+    h = layers.Dense(mlp_dim, activation="gelu", name=f"{name}_mlp_in")(h)
+    h = layers.Dense(tokens.shape[-1], name=f"{name}_mlp_out")(h)
+    h = layers.Dropout(dropout, name=f"{name}_mlp_dropout")(h)
+    return layers.Add(name=f"{name}_mlp_residual")([tokens, h])
+
+
+def conv_bn_relu(
+    x: keras.KerasTensor, filters: int, kernel: int | tuple, strides: int | tuple = 1,
+    name: str | None = None, relu: bool = True,
+) -> keras.KerasTensor:
+    """Conv (2D or 3D, from the input rank), batch norm and optional ReLU; "same" padding."""
+    conv = layers.Conv3D if len(x.shape) == 5 else layers.Conv2D
+    x = conv(filters, kernel, strides=strides, padding="same", use_bias=False,
+             name=name and f"{name}_conv")(x)
+    x = layers.BatchNormalization(name=name and f"{name}_bn")(x)
+    return layers.ReLU(name=name and f"{name}_relu")(x) if relu else x

@@ -5,8 +5,23 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import frame_encoder
+from zoo.models.blocks import classifier, frame_encoder
 from zoo.models.registry import register
+
+RECURRENT = {"lstm": layers.LSTM, "gru": layers.GRU}
+
+
+def lrcn_features(
+    frames: keras.KerasTensor, width: int = 16, embed_dim: int = 128, units: int = 64,
+    cell: str = "lstm", bidirectional: bool = False,
+) -> keras.KerasTensor:
+    """Frames `(B, T, H, W, 3)` to a clip feature `(B, units)` (`2 * units` if bidirectional)."""
+    if cell not in RECURRENT:
+        raise ValueError(f"cell must be 'lstm' or 'gru', not {cell!r}")
+    encoder = frame_encoder(tuple(frames.shape[2:]), width=width, embed_dim=embed_dim)
+    x = layers.TimeDistributed(encoder, name="per_frame")(frames)
+    rnn = RECURRENT[cell](units, name=cell)
+    return layers.Bidirectional(rnn, name=f"bi_{cell}")(x) if bidirectional else rnn(x)
 
 
 @register("cnn_lstm")
@@ -38,14 +53,6 @@ def cnn_lstm(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    recurrent = {"lstm": layers.LSTM, "gru": layers.GRU}
-    if cell not in recurrent:
-        raise ValueError(f"cell must be 'lstm' or 'gru', not {cell!r}")
     inputs = keras.Input(input_shape, name="frames")
-    encoder = frame_encoder(input_shape[1:], width=width, embed_dim=embed_dim)
-    x = layers.TimeDistributed(encoder, name="per_frame")(inputs)
-    rnn = recurrent[cell](units, name=cell)
-    x = layers.Bidirectional(rnn, name=f"bi_{cell}")(x) if bidirectional else rnn(x)
-    x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="cnn_lstm")
+    x = lrcn_features(inputs, width, embed_dim, units, cell, bidirectional)
+    return keras.Model(inputs, classifier(x, num_classes, dropout), name="cnn_lstm")
