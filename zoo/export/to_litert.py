@@ -1,0 +1,123 @@
+"""LiteRT (TFLite) export: float32, or int8 post-training quantised.
+
+The `.tflite` model is the bare network: input `frames` float32
+`(batch, T, size, size, 3)` in [0, 1] (preprocess with
+`zoo.data.transforms.preprocess_clip`), output `probabilities`, with an open
+batch (`Interpreter.resize_tensor_input`).
+
+Recurrent layers are unrolled over the clip's T frames (T is fixed by the
+model) while converting. Left as a loop, an LSTM converts only with a fixed
+batch of 1 (the converter cannot lower its tensor lists with an open batch),
+and int8 calibration of the loop crashes the TF 2.21 calibrator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data.pipeline import video_dataset
+from zoo.export.atomic import atomic_output
+from zoo.export.signature import model_clip_shape, model_function
+
+QUANTIZATIONS = ("none", "int8")
+
+
+@contextlib.contextmanager
+def unrolled(model: keras.Model) -> Iterator[None]:
+    """Within the block, every recurrent layer of `model` (nested ones too) unrolls when traced."""
+    loops = [
+        layer
+        for layer in model._flatten_layers()
+        if isinstance(layer, keras.layers.RNN) and not layer.unroll
+    ]
+    for layer in loops:
+        layer.unroll = True
+    try:
+        yield
+    finally:
+        for layer in loops:
+            layer.unroll = False
+
+
+def convert(
+    model: keras.Model,
+    quantize: str = "none",
+    representative_clips: Iterable[np.ndarray] | None = None,
+) -> bytes:
+    """The LiteRT flatbuffer of `model`.
+
+    Args:
+        model: a zoo model, input `(batch, T, size, size, 3)`.
+        quantize: "none" (float32) or "int8" (post-training quantisation of
+            weights and activations; input and output stay float32).
+        representative_clips: float32 clips `(T, size, size, 3)` in [0, 1] to
+            calibrate the int8 ranges; a few dozen from the training data.
+    """
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {QUANTIZATIONS}, not {quantize!r}")
+    if quantize == "int8" and representative_clips is None:
+        raise ValueError("int8 quantisation needs representative_clips (clips of training data)")
+    with tempfile.TemporaryDirectory() as saved, unrolled(model):
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serving_default", model_function(model))
+        archive.write_out(saved, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved)
+        if quantize == "int8":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: _calibration_batches(representative_clips)
+        return converter.convert()
+
+
+def calibration_clips(
+    model: keras.Model,
+    source: str | os.PathLike,
+    frame_step: int = 2,
+    count: int = 64,
+    split: str | None = "train",
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """`count` random clips of `source`, float32 `(T, size, size, 3)` in [0, 1], shaped for `model`.
+
+    The clips come through the evaluation path of `zoo.data.video_dataset`
+    (centre clip, no augmentation), as the model will see them when serving.
+    """
+    clip_len, size = model_clip_shape(model)
+    ds = video_dataset(
+        source,
+        clip_len=clip_len,
+        frame_step=frame_step,
+        size=size,
+        split=split,
+        batch_size=1,
+        shuffle=True,
+        seed=seed,
+    )
+    return [clips[0] for clips, _ in ds.take(count).as_numpy_iterator()]
+
+
+def _calibration_batches(clips: Iterable[np.ndarray]) -> Iterator[list[np.ndarray]]:
+    for clip in clips:
+        yield [np.asarray(clip, np.float32)[None]]
+
+
+def litert(
+    model: keras.Model,
+    path: str | os.PathLike,
+    quantize: str = "none",
+    representative_clips: Iterable[np.ndarray] | None = None,
+) -> Path:
+    """Writes `model` as a `.tflite` file at `path`, atomically; see `convert` for the arguments."""
+    flatbuffer = convert(model, quantize, representative_clips)
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(flatbuffer)
+    return path
