@@ -1,26 +1,49 @@
-"""Video data: decode with PyAV, sample clips, transform in TF, feed tf.data."""
+"""Video data: decode with PyAV, sample clips, transform in TF, feed tf.data.
 
-from zoo.data.decode import Video, VideoInfo, probe, read_video
-from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits, VideoDecodeError
-from zoo.data.pipeline import ClipSpec, SkipReport, decode, read, transform, video_dataset
-from zoo.data.sources import ClipList, from_csv, from_folder, list_clips
+Names are imported on first use, so that `zoo.data.read_video` and the
+`zoo scan` command work without paying for TensorFlow's import.
+"""
 
-__all__ = [
-    "DEFAULT_LIMITS",
-    "ClipList",
-    "ClipSpec",
-    "DecodeLimits",
-    "SkipReport",
-    "Video",
-    "VideoDecodeError",
-    "VideoInfo",
-    "decode",
-    "from_csv",
-    "from_folder",
-    "list_clips",
-    "probe",
-    "read",
-    "read_video",
-    "transform",
-    "video_dataset",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "zoo.data.errors": ["DEFAULT_LIMITS", "DecodeLimits", "VideoDecodeError"],
+    "zoo.data.decode": [
+        "Video",
+        "VideoInfo",
+        "frame_times",
+        "open_container",
+        "probe",
+        "read_video",
+    ],
+    "zoo.data.sources": ["ClipList", "from_csv", "from_folder", "list_clips"],
+    "zoo.data.pipeline": [
+        "ClipSpec",
+        "SkipReport",
+        "batch",
+        "decode",
+        "label_swap",
+        "read",
+        "transform",
+        "video_dataset",
+    ],
+    "zoo.data.audio": ["Audio", "clip_audio", "log_mel_spectrogram", "read_audio"],
+    "zoo.data.splits": ["grouped_split", "split_clips", "stratified_split"],
+    "zoo.data.scan": ["ScanResult", "scan_file"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'zoo.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

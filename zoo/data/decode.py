@@ -41,7 +41,7 @@ class VideoInfo:
     codec: str
     duration_s: float
     has_audio: bool
-    rotation: int = 0
+    rotation: int = 0  # display rotation, degrees counter-clockwise: 0, 90, 180 or 270
 
 
 @dataclasses.dataclass
@@ -83,7 +83,7 @@ def open_container(
     if size > limits.max_bytes:
         raise VideoDecodeError(path, f"file is {size} bytes, over the limit of {limits.max_bytes}")
     try:
-        container = av.open(path, timeout=limits.timeout_s)
+        container = av.open(path)
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as err:
         raise VideoDecodeError(path, f"not a readable media file ({err})") from None
     if not need_video:
@@ -155,7 +155,17 @@ def probe(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> Vid
             codec=stream.codec_context.name,
             duration_s=num_frames / fps if fps else 0.0,
             has_audio=bool(container.streams.audio),
-            rotation=int(rotation),
+            rotation=round(rotation / 90) % 4 * 90,
+        )
+
+
+def frame_times(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> np.ndarray:
+    """The timestamps (seconds) of every decodable frame: a full decode, without RGB conversion."""
+    path = os.fspath(path)
+    with open_container(path, limits) as container:
+        stream = container.streams.video[0]
+        return np.array(
+            [float(f.time) for _, f in _frames(path, container, stream, limits, None, None, None)]
         )
 
 
@@ -165,6 +175,7 @@ def read_video(
     limits: DecodeLimits = DEFAULT_LIMITS,
     start: float | None = None,
     end: float | None = None,
+    shorter_side: int | None = None,
 ) -> Video:
     """Decodes frames of `path` as RGB uint8, upright.
 
@@ -179,6 +190,10 @@ def read_video(
         start, end: read only the window `start <= t < end` (seconds, either
             may be None); frame numbers then count from the window's first
             frame. The window is reached by seeking, not by decoding.
+        shorter_side: scale frames down (never up) so that their shorter
+            side has this length, keeping the aspect ratio. swscale does it in
+            the same pass as the colour conversion (area filter), far cheaper
+            than resizing the RGB frames afterwards.
 
     Returns:
         A `Video` with `frames` of shape `(len(indices), H, W, 3)`; `H, W` are
@@ -200,16 +215,18 @@ def read_video(
         if callable(indices):
             wanted = indices(_window_frames(stream, container, start, end))
         try:
-            return _decode(path, container, stream, wanted, limits, start, end)
+            return _decode(path, container, stream, wanted, limits, start, end, shorter_side)
         except _EndOfStream as short:
             if short.count == 0:
                 raise VideoDecodeError(path, "contains no decodable frames") from None
             if not callable(indices):
-                reason = f"has {short.count} frames; frame {_largest(wanted)} does not exist"
+                reason = f"has {short.count} frames; frame {int(np.max(wanted))} does not exist"
                 raise VideoDecodeError(path, reason) from None
             wanted = indices(short.count)
     with open_container(path, limits) as container:
-        return _decode(path, container, container.streams.video[0], wanted, limits, start, end)
+        return _decode(
+            path, container, container.streams.video[0], wanted, limits, start, end, shorter_side
+        )
 
 
 def _window_frames(stream, container, start: float | None, end: float | None) -> int:
@@ -223,31 +240,32 @@ def _window_frames(stream, container, start: float | None, end: float | None) ->
     return max(last - first, 0)
 
 
-def _largest(indices) -> int:
-    return int(np.max(indices)) if indices is not None and np.size(indices) else 0
-
-
-def _decode(path, container, stream, indices, limits, start, end) -> Video:
+def _decode(path, container, stream, indices, limits, start, end, shorter_side) -> Video:
     wanted = None if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
-    if wanted is not None and wanted.size and wanted.min() < 0:
+    if wanted is not None and not wanted.size:
+        raise VideoDecodeError(path, "no frame indices were requested")
+    if wanted is not None and wanted.min() < 0:
         raise VideoDecodeError(path, f"negative frame index {int(wanted.min())}")
-    last = None if wanted is None else _largest(wanted)
+    last = None if wanted is None else int(wanted.max())
     if last is not None and last + 1 > limits.max_frames:
-        raise VideoDecodeError(path, f"asks for {last + 1} frames, over the limit of {limits.max_frames}")
+        raise VideoDecodeError(
+            path, f"asks for {last + 1} frames, over the limit of {limits.max_frames}"
+        )
     needed = None if wanted is None else set(wanted.tolist())
-    first = min(needed) if needed else 0
     frames: dict[int, np.ndarray] = {}
     times: dict[int, float] = {}
     count = 0
-    for index, frame in _frames(path, container, stream, limits, start, end, first):
+    for index, frame in _frames(path, container, stream, limits, start, end, needed):
         count = index + 1
         if last is not None and index > last:
             break
         if needed is None or index in needed:
-            frames[index] = _to_rgb(frame)
+            frames[index] = _to_rgb(frame, shorter_side)
             times[index] = float(frame.time)
+            if needed is not None and len(frames) == len(needed):
+                break
     order = np.arange(count) if wanted is None else wanted
-    if not order.size and count == 0:
+    if count == 0:
         raise _EndOfStream(0)
     if any(int(i) not in frames for i in order):
         raise _EndOfStream(count)
@@ -259,46 +277,81 @@ def _decode(path, container, stream, indices, limits, start, end) -> Video:
     )
 
 
-def _to_rgb(frame: av.VideoFrame) -> np.ndarray:
-    """RGB uint8 `(H, W, 3)` from any pixel format, turned upright by its display matrix."""
-    rgb = frame.to_ndarray(format="rgb24")
+def _to_rgb(frame: av.VideoFrame, shorter_side: int | None = None) -> np.ndarray:
+    """RGB uint8 `(H, W, 3)` from any pixel format, scaled down to `shorter_side`
+    if given, and turned upright by its display matrix."""
+    scale = 1.0 if shorter_side is None else shorter_side / min(frame.width, frame.height)
+    if scale < 1.0:
+        size = round(frame.width * scale), round(frame.height * scale)
+        rgb = frame.reformat(*size, format="rgb24", interpolation="AREA").to_ndarray()
+    else:
+        rgb = frame.to_ndarray(format="rgb24")
     quarter_turns = round(frame.rotation / 90) % 4
     return np.ascontiguousarray(np.rot90(rgb, quarter_turns)) if quarter_turns else rgb
 
 
 def _frames(
-    path: str, container, stream, limits: DecodeLimits, start, end, first: int
+    path: str, container, stream, limits: DecodeLimits, start, end, needed: set[int] | None
 ) -> Iterator[tuple[int, av.VideoFrame]]:
     """Yields `(frame number, frame)` in presentation order, within `[start, end)` seconds.
 
-    Seeks to `start`, or to frame `first` when the file's index maps frame
-    numbers to timestamps exactly. Enforces the frame limit and the time limit;
-    a stream that breaks after some frames simply ends (a damaged tail).
+    When the file's index maps frame numbers to timestamps exactly, it seeks to
+    the first `needed` frame and skips non-reference frames that are not
+    needed (nothing else depends on them, so the needed frames come out
+    bit-identical). A `start` is reached by seeking too. Enforces the frame
+    limit and the time limit.
     """
     stream.codec_context.thread_count = 1
     fps = _stream_fps(stream) or 1.0
     grid = None if start is not None else _frame_grid(stream)
+    wanted = None
     if start is not None and start > 0:
         container.seek(int(start / stream.time_base), stream=stream, backward=True)
-    elif grid is not None and first > 0:
-        container.seek(grid[0] + first * grid[1], stream=stream, backward=True)
+    elif grid is not None and needed:
+        container.seek(grid[0] + min(needed) * grid[1], stream=stream, backward=True)
+        wanted = lambda pts: round((pts - grid[0]) / grid[1]) in needed  # noqa: E731
     deadline = time.monotonic() + limits.timeout_s
     count = 0
-    try:
-        for frame in container.decode(stream):
-            if time.monotonic() > deadline:
-                raise VideoDecodeError(path, f"decoding took longer than {limits.timeout_s} s")
-            if frame.pts is None:
-                frame.pts = round(count / fps / stream.time_base)
-            if start is not None and frame.time < start - 1e-6:
-                continue
-            if end is not None and frame.time >= end - 1e-6:
-                return
-            index = count if grid is None else round((frame.pts - grid[0]) / grid[1])
-            if index >= limits.max_frames:
-                raise VideoDecodeError(path, f"has more than {limits.max_frames} frames")
-            yield index, frame
-            count = index + 1
-    except av.FFmpegError as err:
-        if count == 0:
-            raise VideoDecodeError(path, f"decoding failed ({err})") from None
+    for frame in _decoded(path, container, stream, wanted):
+        if time.monotonic() > deadline:
+            raise VideoDecodeError(path, f"decoding took longer than {limits.timeout_s} s")
+        if frame.pts is None:
+            frame.pts = round(count / fps / stream.time_base)
+        if start is not None and frame.time < start - 1e-6:
+            continue
+        if end is not None and frame.time >= end - 1e-6:
+            return
+        index = count if grid is None else round((frame.pts - grid[0]) / grid[1])
+        if index >= limits.max_frames:
+            raise VideoDecodeError(path, f"has more than {limits.max_frames} frames")
+        yield index, frame
+        count = index + 1
+
+
+def _decoded(
+    path: str, container, stream, wanted: Callable[[int], bool] | None = None
+) -> Iterator[av.VideoFrame]:
+    """Decodes packet by packet, stepping over damaged packets (a cut or corrupt file).
+
+    `wanted(packet_pts)` False lets the decoder drop the packet's frame if no
+    other frame refers to it (FFmpeg's `skip_frame = NONREF`).
+    Raises `VideoDecodeError` only when no packet at all decodes.
+    """
+    errors: list[av.FFmpegError] = []
+    produced = False
+    context = stream.codec_context
+    for packet in container.demux(stream):
+        if wanted is not None and packet.pts is not None:
+            context.skip_frame = "DEFAULT" if wanted(packet.pts) else "NONREF"
+        try:
+            frames = packet.decode()
+        except av.FFmpegError as err:
+            errors.append(err)
+            continue
+        for frame in frames:
+            produced = True
+            yield frame
+    if errors and not produced:
+        raise VideoDecodeError(
+            path, f"decoding failed ({len(errors)} damaged packets; first: {errors[0]})"
+        )

@@ -1,11 +1,17 @@
-"""`video_dataset`: a parallel tf.data pipeline from video files to batched clips.
+"""`video_dataset`: a parallel tf.data pipeline from video files or TFRecords to batched clips.
 
-The pipeline is a chain of plain named stages that can be recombined:
+The pipeline is a chain of plain named stages that can be recombined, in the
+style of DMVR:
 
-    read       ClipList -> Dataset of (path, label, seed)
+    read       ClipList -> (path, window, label, seed), one element per video
     decode     sample frame numbers and decode them with PyAV, in parallel
-    transform  resize / crop / augment in TF, one draw per clip
+               (sampling happens inside, so each file is opened once)
+    transform  resize / crop / augment / normalise in TF, one draw per clip
     batch      batch and prefetch
+
+TFRecord shards take `tfrecord.read_tfrecords`, `tfrecord.sample` and
+`tfrecord.decode_jpegs` in place of `read` and `decode`; every stage after
+that is shared, so both sources give the same elements.
 
 Decoding runs inside `tf.numpy_function` under a parallel `map`: PyAV releases
 the GIL, so several files decode at once on several cores.
@@ -15,18 +21,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import threading
+from collections.abc import Mapping, Sequence
 from functools import partial
 
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import samplers
+from zoo.data import samplers, tfrecord
 from zoo.data.decode import read_video
 from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits, VideoDecodeError
 from zoo.data.sources import ClipList, list_clips
-from zoo.data.transforms import augment_clip, preprocess_clip
+from zoo.data.transforms import CROP_SCALE, augment_clip, flip_draw, normalize, preprocess_clip
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +57,38 @@ class SkipReport:
 
 @dataclasses.dataclass(frozen=True)
 class ClipSpec:
-    """Which frames make a clip. `sampler` is "random", "uniform" or "multi"."""
+    """Which frames make a clip.
+
+    `sampler` is "random", "uniform" or "multi"; `jitter` moves each training
+    frame number by up to that many frames (`samplers.temporal_jitter`).
+    """
 
     clip_len: int = 8
     frame_step: int = 2
     sampler: str = "random"
     num_clips: int = 1
+    jitter: int = 0
+
+    def __post_init__(self) -> None:
+        if self.sampler not in samplers.SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose from {samplers.SAMPLERS}")
 
     def indices(self, num_frames: int, seed: int, training: bool) -> np.ndarray:
         """Frame numbers `(num_clips, clip_len)` for a video of `num_frames`."""
         rng = np.random.default_rng(seed)
+        chosen = self._sample(num_frames, rng, training)
+        if training and self.jitter:
+            chosen = samplers.temporal_jitter(chosen, self.jitter, num_frames, rng)
+        return chosen
+
+    def _sample(self, num_frames: int, rng: np.random.Generator, training: bool) -> np.ndarray:
         if self.sampler == "random":
             if training:
                 return samplers.random_clip(num_frames, self.clip_len, self.frame_step, rng)
             return samplers.center_clip(num_frames, self.clip_len, self.frame_step)
         if self.sampler == "uniform":
             return samplers.uniform_segments(num_frames, self.clip_len, rng if training else None)
-        if self.sampler == "multi":
-            return samplers.multi_clip(num_frames, self.clip_len, self.frame_step, self.num_clips)
-        raise ValueError(f"unknown sampler {self.sampler!r}; choose from {samplers.SAMPLERS}")
+        return samplers.multi_clip(num_frames, self.clip_len, self.frame_step, self.num_clips)
 
     @property
     def clips_per_video(self) -> int:
@@ -75,27 +96,39 @@ class ClipSpec:
 
 
 def read(clips: ClipList, seed: int = 0) -> tf.data.Dataset:
-    """Stage 1: a dataset of `(path, label, seed)`, one element per video."""
-    paths = tf.data.Dataset.from_tensor_slices(
-        (tf.constant(clips.paths, tf.string), tf.constant(clips.labels, tf.int32))
+    """Stage 1: `(path, window, label, seed)`, one element per video.
+
+    `window` is float32 `(2,)`: the clip's start and end in seconds, NaN for
+    the file's own start or end.
+    """
+    windows = np.stack([clips.start, clips.end], axis=-1).astype(np.float32).reshape(-1, 2)
+    rows = tf.data.Dataset.from_tensor_slices(
+        (tf.constant(clips.paths, tf.string), windows, tf.constant(clips.labels, tf.int32))
     )
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-    return tf.data.Dataset.zip(paths, seeds).map(lambda pl, s: (pl[0], pl[1], s))
+    return tf.data.Dataset.zip(rows, seeds).map(lambda row, s: (*row, s))
 
 
 def decode_clip(
     path: bytes,
+    window: np.ndarray,
     seed: np.int64,
     spec: ClipSpec,
     training: bool,
     limits: DecodeLimits = DEFAULT_LIMITS,
     skips: SkipReport | None = None,
+    shorter_side: int | None = None,
 ) -> np.ndarray:
-    """Stage 2 in plain Python: uint8 `(num_clips, T, H, W, 3)`, or an empty array if skipped."""
+    """Stage 2 in plain Python: uint8 `(num_clips, T, H, W, 3)`, or an empty array if skipped.
+
+    `shorter_side` scales frames down while they are converted to RGB (free),
+    which spares the transform stage most of its resizing.
+    """
     name = path.decode() if isinstance(path, bytes) else str(path)
     sample = partial(spec.indices, seed=int(seed), training=training)
+    start, end = (None if np.isnan(t) else float(t) for t in window)
     try:
-        video = read_video(name, sample, limits)
+        video = read_video(name, sample, limits, start=start, end=end, shorter_side=shorter_side)
     except VideoDecodeError as err:
         if skips is None:
             raise
@@ -112,19 +145,41 @@ def decode(
     limits: DecodeLimits = DEFAULT_LIMITS,
     skips: SkipReport | None = None,
     deterministic: bool = True,
+    shorter_side: int | None = None,
 ) -> tf.data.Dataset:
-    """Stage 2: `(path, label, seed)` to `(uint8 frames (N, T, H, W, 3), label, seed)`, in parallel."""
-    fn = partial(decode_clip, spec=spec, training=training, limits=limits, skips=skips)
+    """Stage 2: `(path, window, label, seed)` to `(uint8 frames (N, T, H, W, 3), label, seed)`."""
+    fn = partial(
+        decode_clip,
+        spec=spec,
+        training=training,
+        limits=limits,
+        skips=skips,
+        shorter_side=shorter_side,
+    )
 
-    def decode_one(path, label, seed):
-        frames = tf.numpy_function(fn, [path, seed], tf.uint8, stateful=False)
+    def decode_one(path, window, label, seed):
+        frames = tf.numpy_function(fn, [path, window, seed], tf.uint8, stateful=False)
         frames = tf.ensure_shape(frames, [None, spec.clip_len, None, None, 3])
         return frames, label, seed
 
-    ds = ds.map(decode_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    # One decoder per core: autotune tends to start more, and they then compete for the cores.
+    workers = os.cpu_count() or tf.data.AUTOTUNE
+    ds = ds.map(decode_one, num_parallel_calls=workers, deterministic=deterministic)
     if skips is not None:
         ds = ds.filter(lambda frames, label, seed: tf.shape(frames)[0] > 0)
     return ds
+
+
+def label_swap(class_names: Sequence[str], flip_label_map: Mapping[str, str]) -> tf.Tensor:
+    """int32 `(classes,)`: the label a flipped clip of each class gets ("left" -> "right")."""
+    unknown = set(flip_label_map) | set(flip_label_map.values())
+    unknown -= set(class_names)
+    if unknown:
+        raise ValueError(
+            f"flip_label_map names unknown classes {sorted(unknown)}; classes: {list(class_names)}"
+        )
+    lookup = {name: i for i, name in enumerate(class_names)}
+    return tf.constant([lookup[flip_label_map.get(n, n)] for n in class_names], tf.int32)
 
 
 def transform(
@@ -134,22 +189,40 @@ def transform(
     flip: bool = False,
     multi_clip: bool = False,
     deterministic: bool = True,
+    swap: tf.Tensor | None = None,
+    mean_std: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> tf.data.Dataset:
-    """Stage 3: uint8 clips to float32 `(T, size, size, 3)`, or `(N, T, ...)` when `multi_clip`."""
+    """Stage 3: uint8 clips to float32 `(T, size, size, 3)`, or `(N, T, ...)` when `multi_clip`.
+
+    With `augment`, each clip gets one random crop, colour change and (with
+    `flip`) mirror; `swap` (see `label_swap`) then relabels the mirrored clips.
+    `mean_std` standardises the [0, 1] output per channel.
+    """
 
     def one(frames, label, seed):
-        if multi_clip:
-            return preprocess_clip(frames, size), label
-        if augment:
+        if multi_clip or not augment:
+            clip = preprocess_clip(frames if multi_clip else frames[0], size)
+        else:
             stateless_seed = tf.cast(tf.stack([seed % (2**31 - 1), seed // (2**31 - 1)]), tf.int32)
-            return augment_clip(frames[0], size, stateless_seed, flip=flip), label
-        return preprocess_clip(frames[0], size), label
+            clip = augment_clip(frames[0], size, stateless_seed, flip=flip)
+            if flip and swap is not None:
+                label = tf.where(flip_draw(stateless_seed), tf.gather(swap, label), label)
+        if mean_std is not None:
+            clip = normalize(clip, *mean_std)
+        return clip, label
 
     return ds.map(one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
 
 
+def batch(ds: tf.data.Dataset, batch_size: int, repeat: bool = False) -> tf.data.Dataset:
+    """Stage 4: optional endless repetition, batches, and prefetching."""
+    if repeat:
+        ds = ds.repeat()
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
 def video_dataset(
-    source: str | os.PathLike | ClipList,
+    source: str | os.PathLike | Sequence[str] | ClipList,
     clip_len: int = 8,
     frame_step: int = 2,
     size: int = 64,
@@ -166,22 +239,28 @@ def video_dataset(
     seed: int = 0,
     deterministic: bool = True,
     limits: DecodeLimits = DEFAULT_LIMITS,
+    flip_label_map: Mapping[str, str] | None = None,
+    temporal_jitter: int = 0,
+    mean_std: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> tf.data.Dataset:
     """Batches of clips `(float32 (B, T, size, size, 3) in [0, 1], int32 label (B,))`.
 
     Args:
-        source: a folder per class, a CSV manifest, or a `ClipList`.
+        source: a folder per class, a CSV manifest, a `ClipList`, or TFRecord
+            shards (a `.tfrecord` file, a glob, a list of files, or a folder
+            of shards; see `zoo.data.tfrecord`).
         clip_len: frames per clip (`T`), or segments for `sampler="uniform"`.
         frame_step: distance between sampled frames.
         size: output height and width.
         sampler: "random" (random start when training, centre otherwise),
             "uniform" (TSN segments) or "multi" (`num_clips` evenly spaced
             clips; elements then have shape `(B, num_clips, T, size, size, 3)`).
-        split: "train", "val" or "test" for trees and manifests that have them.
+        split: "train", "val" or "test" for trees, manifests and shard folders
+            that have them.
         augment: random crop and colour jitter (training); off gives the
             deterministic evaluation path.
         flip: random horizontal flips when `augment` is on. Leave it off
-            for direction labels.
+            for direction labels, or give `flip_label_map`.
         shuffle: shuffle the videos every epoch.
         cache: keep decoded clips in memory (`True`) or in a file (a path).
             Caching freezes the sampled frames, so it suits evaluation.
@@ -191,29 +270,50 @@ def video_dataset(
         seed: seeds shuffling, sampling and augmentation.
         deterministic: keep element order fixed despite parallel decoding.
         limits: decoding safety limits.
+        flip_label_map: class names a flip swaps, e.g. `{"left": "right",
+            "right": "left"}`; a flipped clip takes the mapped label. Turns
+            flipping on (with `augment`).
+        temporal_jitter: with `augment`, move each frame number by up to this
+            many frames.
+        mean_std: per-channel `(mean, std)` to standardise with; None keeps [0, 1].
 
     Returns:
-        A `tf.data.Dataset` with attributes `class_names` and `skipped` (a `SkipReport`).
+        A `tf.data.Dataset` with attributes `class_names`, `skipped` (a
+        `SkipReport`) and `num_videos`.
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
-    clips = list_clips(source, split)
-    if not len(clips):
-        raise FileNotFoundError(f"{source}: no videos found" + (f" in split {split!r}" if split else ""))
-    spec = ClipSpec(clip_len, frame_step, sampler, num_clips)
-    skips = SkipReport() if on_error == "skip" else None
-
-    ds = read(clips, seed)
-    if shuffle:
-        ds = ds.shuffle(len(clips), seed=seed, reshuffle_each_iteration=True)
-    ds = decode(ds, spec, augment or shuffle, limits, skips, deterministic)
+    spec = ClipSpec(clip_len, frame_step, sampler, num_clips, temporal_jitter)
+    training = augment or shuffle
+    skips = SkipReport()
+    shards = [] if isinstance(source, ClipList) else tfrecord.list_shards(source, split)
+    if shards:
+        num_videos, class_names = tfrecord.describe(shards)
+        ds = tfrecord.read_tfrecords(shards, seed, shuffle, deterministic)
+        sample = partial(spec.indices, training=training)
+        ds = tfrecord.decode_jpegs(tfrecord.sample(ds, sample, deterministic), deterministic)
+    else:
+        clips = list_clips(source, split)
+        if not len(clips):
+            raise FileNotFoundError(
+                f"{source}: no videos found" + (f" in split {split!r}" if split else "")
+            )
+        num_videos, class_names = len(clips), clips.class_names
+        ds = read(clips, seed)
+        if shuffle:
+            ds = ds.shuffle(len(clips), seed=seed, reshuffle_each_iteration=True)
+        # Decode at the size the transform needs: the output size for evaluation,
+        # enough for the smallest random crop to be scaled down when augmenting.
+        side = math.ceil(size / math.sqrt(CROP_SCALE[0])) if augment else size
+        on_skip = skips if on_error == "skip" else None
+        ds = decode(ds, spec, training, limits, on_skip, deterministic, side)
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
-    ds = transform(ds, size, augment, flip, spec.clips_per_video > 1, deterministic)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    ds.class_names = clips.class_names
-    ds.skipped = skips if skips is not None else SkipReport()
-    ds.num_videos = len(clips)
+    swap = label_swap(class_names, flip_label_map) if flip_label_map else None
+    flip = flip or swap is not None
+    ds = transform(ds, size, augment, flip, spec.clips_per_video > 1, deterministic, swap, mean_std)
+    ds = batch(ds, batch_size, repeat)
+    ds.class_names = class_names
+    ds.skipped = skips
+    ds.num_videos = num_videos
     return ds

@@ -2,7 +2,12 @@
 
 Each sampler returns int64 indices of shape `(num_clips, clip_len)`. A video
 shorter than a clip never fails: indices past the end are clamped to the last
-frame (the clip holds its final frame, "pad by repeating the last frame").
+frame (the clip holds its final frame, "pad by repeating the last frame"). A
+video with no frames at all gets index 0, which the decoder reports as an error.
+
+`temporal_jitter` is the time-axis augmentation. It moves frame numbers, not
+decoded frames, so it lives here, where it costs nothing, instead of among the
+TF transforms, where it would need frames that were never decoded.
 """
 
 from __future__ import annotations
@@ -55,3 +60,15 @@ def multi_clip(num_frames: int, clip_len: int, frame_step: int, num_clips: int) 
     span = (clip_len - 1) * frame_step + 1
     starts = np.linspace(0, max(num_frames - span, 0), num_clips).round().astype(np.int64)
     return np.stack([_clip_at(int(s), clip_len, frame_step, num_frames) for s in starts])
+
+
+def temporal_jitter(
+    indices: np.ndarray, max_shift: int, num_frames: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Moves each frame number by a random `-max_shift..max_shift`, keeping each clip in order.
+
+    Training-time augmentation of the frame rate's regularity; indices stay in
+    `[0, num_frames)` and sorted within a clip, so motion never runs backwards.
+    """
+    shifted = indices + rng.integers(-max_shift, max_shift + 1, size=indices.shape)
+    return np.sort(np.clip(shifted, 0, max(num_frames - 1, 0)), axis=-1)

@@ -50,7 +50,9 @@ def from_folder(root: str | os.PathLike, split: str | None = None) -> ClipList:
     root = Path(root)
     has_splits = any((root / s).is_dir() for s in SPLITS)
     if split is not None and not has_splits:
-        raise FileNotFoundError(f"{root}: no '{split}/' folder; expected ROOT/{split}/<label>/<video>")
+        raise FileNotFoundError(
+            f"{root}: no '{split}/' folder; expected ROOT/{split}/<label>/<video>"
+        )
     split_roots = [root / s for s in SPLITS if (root / s).is_dir()] if has_splits else [root]
     class_names = sorted({d.name for r in split_roots for d in r.iterdir() if d.is_dir()})
     if not class_names:
@@ -110,4 +112,6 @@ def list_clips(source: str | os.PathLike | ClipList, split: str | None = None) -
         return from_folder(path, split)
     if path.suffix.lower() == ".csv":
         return from_csv(path, split)
-    raise FileNotFoundError(f"{path}: not a folder of class folders or a .csv manifest")
+    raise FileNotFoundError(
+        f"{path}: not a folder of class folders, a .csv manifest or TFRecord shards"
+    )

@@ -10,10 +10,25 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+CROP_SCALE = (0.6, 1.0)  # area fraction range of `random_resized_crop`
+
 
 def to_float(frames: tf.Tensor) -> tf.Tensor:
     """uint8 `[0, 255]` to float32 `[0, 1]`: the input range of every zoo model."""
     return tf.cast(frames, tf.float32) / 255.0
+
+
+def resize(frames: tf.Tensor, height_width) -> tf.Tensor:
+    """`tf.image.resize` (antialiased) for any number of leading axes `(..., H, W, C)`."""
+    shape = tf.shape(frames)
+    flat = tf.reshape(frames, tf.concat([[-1], shape[-3:]], axis=0))
+    resized = tf.image.resize(flat, height_width, antialias=True)
+    out = tf.reshape(resized, tf.concat([shape[:-3], tf.shape(resized)[1:]], axis=0))
+    static = tf.get_static_value(height_width)
+    out.set_shape(
+        [*frames.shape[:-3], *(static if static is not None else (None, None)), frames.shape[-1]]
+    )
+    return out
 
 
 def resize_shorter_side(frames: tf.Tensor, size: int) -> tf.Tensor:
@@ -23,7 +38,7 @@ def resize_shorter_side(frames: tf.Tensor, size: int) -> tf.Tensor:
     scale = tf.cast(size, tf.float32) / tf.minimum(height, width)
     new_h = tf.cast(tf.round(height * scale), tf.int32)
     new_w = tf.cast(tf.round(width * scale), tf.int32)
-    return tf.image.resize(frames, tf.stack([new_h, new_w]), antialias=True)
+    return resize(frames, tf.stack([new_h, new_w]))
 
 
 def center_crop(frames: tf.Tensor, size: int) -> tf.Tensor:
@@ -37,24 +52,25 @@ def center_crop(frames: tf.Tensor, size: int) -> tf.Tensor:
 def preprocess_clip(frames: tf.Tensor, size: int) -> tf.Tensor:
     """Evaluation path: uint8 or float `(..., H, W, 3)` to float32 `(..., size, size, 3)` in [0, 1].
 
-    Resizing is skipped when the frames already have the target size, so that
-    clips made at model resolution pass through untouched.
+    Resizing is skipped when the shorter side already has the target size
+    (clips made at model resolution, or decoded with `shorter_side=size`);
+    the crop is taken before the conversion to float, which then touches
+    only the pixels that are kept.
     """
-    frames = tf.cast(frames, tf.float32)
     shape = tf.shape(frames)
-    same = tf.logical_and(tf.equal(shape[-3], size), tf.equal(shape[-2], size))
     frames = tf.cond(
-        same, lambda: frames, lambda: center_crop(resize_shorter_side(frames, size), size)
+        tf.equal(tf.minimum(shape[-3], shape[-2]), size),
+        lambda: tf.cast(center_crop(frames, size), tf.float32),
+        lambda: center_crop(resize_shorter_side(tf.cast(frames, tf.float32), size), size),
     )
-    frames = tf.ensure_shape(frames, [*frames.shape[:-3], size, size, 3])
-    return frames / 255.0
+    return tf.ensure_shape(frames, [*frames.shape[:-3], size, size, 3]) / 255.0
 
 
 def random_resized_crop(
     frames: tf.Tensor,
     size: int,
     seed: tf.Tensor,
-    scale: tuple[float, float] = (0.6, 1.0),
+    scale: tuple[float, float] = CROP_SCALE,
 ) -> tf.Tensor:
     """Crops one random window (area fraction in `scale`) from every frame, resized to `size`."""
     shape = tf.shape(frames)
@@ -65,7 +81,24 @@ def random_resized_crop(
     top = tf.cast(offsets[0] * tf.cast(height - side + 1, tf.float32), tf.int32)
     left = tf.cast(offsets[1] * tf.cast(width - side + 1, tf.float32), tf.int32)
     window = frames[..., top : top + side, left : left + side, :]
-    return tf.image.resize(window, [size, size], antialias=True)
+    return resize(window, [size, size])
+
+
+def flip_draw(seed: tf.Tensor) -> tf.Tensor:
+    """The clip's coin for a horizontal flip (bool scalar): `augment_clip` flips when it is
+    True, so a label that names a side can be swapped with the same draw."""
+    return tf.random.stateless_uniform([], seed + 2) < 0.5
+
+
+def normalize(frames: tf.Tensor, mean: tf.Tensor, std: tf.Tensor) -> tf.Tensor:
+    """`(frames - mean) / std` per channel, for models trained on standardised inputs.
+
+    Args:
+        frames: float32 `(..., 3)` in [0, 1].
+        mean, std: per-channel statistics `(3,)` in the same [0, 1] scale,
+            e.g. ImageNet's `(0.485, 0.456, 0.406)` and `(0.229, 0.224, 0.225)`.
+    """
+    return (frames - tf.constant(mean, tf.float32)) / tf.constant(std, tf.float32)
 
 
 def augment_clip(
@@ -90,8 +123,7 @@ def augment_clip(
     """
     frames = random_resized_crop(tf.cast(frames, tf.float32), size, seed) / 255.0
     if flip:
-        do_flip = tf.random.stateless_uniform([], seed + 2) < 0.5
-        frames = tf.cond(do_flip, lambda: tf.reverse(frames, axis=[-2]), lambda: frames)
+        frames = tf.cond(flip_draw(seed), lambda: tf.reverse(frames, axis=[-2]), lambda: frames)
     if color:
         delta = tf.random.stateless_uniform([], seed + 3, -0.1, 0.1)
         factor = tf.random.stateless_uniform([], seed + 4, 0.8, 1.2)

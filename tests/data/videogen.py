@@ -1,0 +1,95 @@
+"""Tiny generated media for the data-layer tests: every file is made with PyAV.
+
+`pattern` draws known frames (smooth colour so 4:2:0 chroma survives, busy
+luma so codecs have work); `write_video` encodes them with any codec, frame
+rate, timestamps, rotation and audio track; `psnr` compares pixels.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+av.logging.set_level(av.logging.PANIC)
+
+HEIGHT, WIDTH, FRAMES = 48, 64, 10
+
+# name -> (codec, pixel format, extension, encoder options)
+CODECS = {
+    "h264": ("libx264", "yuv420p", "mp4", {"crf": "10"}),
+    "h265": ("libx265", "yuv420p", "mkv", {"crf": "10", "x265-params": "log-level=none"}),
+    "vp8": ("libvpx", "yuv420p", "webm", {"crf": "4", "b": "2M"}),
+    "vp9": ("libvpx-vp9", "yuv420p", "webm", {"crf": "10", "b": "0"}),
+    "av1": ("libsvtav1", "yuv420p", "mkv", {"crf": "10", "svtav1-params": "log-level=0"}),
+    "mpeg4": ("mpeg4", "yuv420p", "avi", {"qmin": "1", "qmax": "2", "b": "20M"}),
+    "mjpeg": ("mjpeg", "yuvj420p", "mov", {"qmin": "1", "qmax": "2", "b": "20M"}),
+    "ffv1": ("ffv1", "bgr0", "mkv", {}),
+}
+
+
+def pattern(num_frames: int = FRAMES, height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
+    """Known uint8 frames `(T, H, W, 3)`: a moving luma wave on slowly varying colour."""
+    t, y, x = np.meshgrid(np.arange(num_frames), np.arange(height), np.arange(width), indexing="ij")
+    luma = 128 + 80 * np.sin(x / 5 + y / 7 + t / 2)
+    rgb = np.stack([luma + 25 * np.sin(x / 40), luma, luma + 25 * np.cos(y / 30)], axis=-1)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def write_video(
+    path: Path,
+    frames: np.ndarray,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    options: dict | None = None,
+    rate: int = 10,
+    times: list[float] | None = None,
+    rotation: int = 0,
+    tone_hz: float | None = None,
+    container_options: dict | None = None,
+) -> Path:
+    """Encodes `frames` (uint8 `(T, H, W, 3)` RGB) into `path`.
+
+    `times` gives each frame's timestamp in seconds (a variable frame rate);
+    `rotation` stores a display matrix (degrees counter-clockwise); `tone_hz`
+    adds a mono 16 kHz sine audio track as long as the video.
+    """
+    with av.open(str(path), "w", options=container_options or {}) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], pix_fmt
+        stream.options = dict(options or {})
+        if times is not None:
+            stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        if rotation:
+            stream.set_display_rotation(rotation)
+        audio = out.add_stream("aac", rate=16000, layout="mono") if tone_hz else None
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            if times is not None:
+                frame.pts, frame.time_base = round(times[i] * 1000), Fraction(1, 1000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+        if audio is not None:
+            _write_tone(out, audio, tone_hz, len(frames) / rate)
+    return path
+
+
+def _write_tone(out, stream, hz: float, seconds: float) -> None:
+    rate = stream.rate
+    samples = (0.5 * np.sin(2 * np.pi * hz * np.arange(int(seconds * rate)) / rate)).astype(
+        np.float32
+    )
+    for begin in range(0, samples.size, 1024):
+        chunk = samples[begin : begin + 1024][None]
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        frame.sample_rate, frame.pts = rate, begin
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode())
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB between two uint8 arrays (inf when equal)."""
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
