@@ -5,12 +5,20 @@ from __future__ import annotations
 import shutil
 
 import av
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from videogen import pattern, write_video
 
-from zoo.data import DecodeLimits, VideoDecodeError, probe, read_video, video_dataset
+from zoo.data import (
+    DecodeLimits,
+    VideoDecodeError,
+    probe,
+    raise_decode_errors,
+    read_video,
+    video_dataset,
+)
 from zoo.data.samplers import center_clip
 
 
@@ -131,3 +139,30 @@ def test_skip_goes_on_and_reports(class_tree, tmp_path):
     assert len(ds.skipped) == 2
     assert ds.skipped.skipped[str(root / "blue" / "empty.mp4")] == "file is empty"
     assert "not a readable media file" in ds.skipped.skipped[str(root / "red" / "broken.mp4")]
+
+
+def test_raise_decode_errors_gives_the_typed_error_in_loops_and_fit(class_tree, tmp_path):
+    """TF re-raises the error as InvalidArgumentError; the context manager rebuilds it exactly."""
+    root = tmp_path / "tree"
+    shutil.copytree(class_tree, root)
+    broken = root / "red" / "broken.mp4"
+    broken.write_bytes(b"garbage" * 100)
+    ds = video_dataset(root, clip_len=4, size=16, batch_size=4)
+    expected = _fails(broken, "not a readable media file")
+    assert ": " in expected.reason  # the path still ends at the first ": "
+    with pytest.raises(VideoDecodeError) as loop, raise_decode_errors():
+        for _ in ds:
+            pass
+    model = keras.Sequential(
+        [keras.Input((4, 16, 16, 3)), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.raises(VideoDecodeError) as fit, raise_decode_errors():
+        model.fit(ds, shuffle=False, verbose=0)
+    for caught in (loop.value, fit.value):
+        assert (caught.path, caught.reason) == (expected.path, expected.reason)
+        assert isinstance(caught.__cause__, tf.errors.InvalidArgumentError)
+    other = tf.errors.InvalidArgumentError(None, None, "shapes do not match")
+    assert VideoDecodeError.from_tf_error(other) is None
+    with pytest.raises(tf.errors.InvalidArgumentError, match="shapes"), raise_decode_errors():
+        raise other

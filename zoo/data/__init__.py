@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "zoo.data.errors": ["DEFAULT_LIMITS", "DecodeLimits", "VideoDecodeError"],
+    "zoo.data.errors": ["DEFAULT_LIMITS", "DecodeLimits", "SkipReport", "VideoDecodeError"],
     "zoo.data.decode": [
         "Video",
         "VideoInfo",
@@ -21,10 +21,10 @@ _EXPORTS = {
     "zoo.data.sources": ["ClipList", "from_csv", "from_folder", "list_clips"],
     "zoo.data.pipeline": [
         "ClipSpec",
-        "SkipReport",
         "batch",
         "decode",
         "label_swap",
+        "raise_decode_errors",
         "read",
         "transform",
         "video_dataset",

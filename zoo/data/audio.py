@@ -13,7 +13,7 @@ import av
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.decode import Video, open_container
+from zoo.data.decode import Video, open_container, within_time_limit
 from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits, VideoDecodeError
 
 
@@ -38,9 +38,18 @@ def read_audio(
     With `start`/`end` (seconds) only that window is returned, reached by seeking.
 
     Raises:
-        VideoDecodeError: the file is unreadable or has no audio stream.
+        VideoDecodeError: the file is unreadable, has no audio stream, or
+            takes longer than `limits.timeout_s`.
     """
     path = os.fspath(path)
+    return within_time_limit(
+        path, limits, lambda: _read_audio(path, sample_rate, start, end, limits)
+    )
+
+
+def _read_audio(
+    path: str, sample_rate: int, start: float | None, end: float | None, limits: DecodeLimits
+) -> Audio:
     with open_container(path, limits, need_video=False) as container:
         if not container.streams.audio:
             raise VideoDecodeError(path, "has no audio stream")

@@ -11,6 +11,10 @@ Frame numbers are positions in presentation order. Timestamps come from the
 frames themselves, so a variable frame rate is reported as it is. Every pixel
 format FFmpeg knows (grayscale, 10-bit, 4:4:4, full-range JPEG YUV) is
 converted to RGB uint8, and rotation metadata (the display matrix) is applied.
+
+Every public reader runs in a worker thread and gives up after
+`DecodeLimits.timeout_s` (`within_time_limit`), so a file that hangs FFmpeg,
+even inside one open or one frame, cannot hang its caller.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import stat
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import av
 import numpy as np
@@ -27,6 +34,7 @@ import numpy as np
 from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits, VideoDecodeError
 
 Indices = Sequence[int] | np.ndarray | Callable[[int], np.ndarray] | None
+T = TypeVar("T")
 
 
 @dataclasses.dataclass
@@ -65,25 +73,69 @@ class _EndOfStream(Exception):
         self.count = count
 
 
+def too_slow(path: str, limits: DecodeLimits) -> VideoDecodeError:
+    """The error for a read that ran past `limits.timeout_s`, whichever clock caught it."""
+    return VideoDecodeError(path, f"decoding took longer than {limits.timeout_s} s")
+
+
+def within_time_limit(path: str, limits: DecodeLimits, read: Callable[[], T]) -> T:
+    """`read()`, run in a daemon thread; gives up on it after `limits.timeout_s` seconds.
+
+    A read that overruns is abandoned, not stopped (FFmpeg cannot be
+    interrupted from outside): its thread finishes on its own, or stops at
+    the next frame on `_frames`' own clock, and closes its container on the
+    way out; the result is dropped. A read blocked forever (a pipe nobody
+    writes to) keeps its thread, which never blocks interpreter exit.
+
+    Raises:
+        VideoDecodeError: `read` took longer than `limits.timeout_s` (here, or
+            by FFmpeg's I/O timeout: `av.ExitError`); or whatever `read` raised.
+    """
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = read()
+        except BaseException as err:  # handed to the waiting caller below
+            outcome["error"] = err
+
+    worker = threading.Thread(target=run, name=f"read {path}", daemon=True)
+    worker.start()
+    worker.join(limits.timeout_s)
+    if worker.is_alive() or isinstance(outcome.get("error"), av.ExitError):
+        raise too_slow(path, limits)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def open_container(
     path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS, need_video: bool = True
 ) -> av.container.InputContainer:
     """Opens `path` after the byte limit check; with `need_video`, checks the video stream too.
+
+    Pipes and devices have no size, so only regular files get the byte checks.
+    FFmpeg's own I/O timeout (`limits.timeout_s`) applies; the readers of this
+    module also run inside `within_time_limit`, which covers everything else.
 
     Raises:
         VideoDecodeError: missing, empty, over a limit, not media, or no video stream.
     """
     path = os.fspath(path)
     try:
-        size = os.path.getsize(path)
+        info = os.stat(path)
     except OSError as err:
         raise VideoDecodeError(path, f"cannot open file ({err.strerror})") from None
-    if size == 0:
+    if stat.S_ISREG(info.st_mode) and info.st_size == 0:
         raise VideoDecodeError(path, "file is empty")
-    if size > limits.max_bytes:
-        raise VideoDecodeError(path, f"file is {size} bytes, over the limit of {limits.max_bytes}")
+    if stat.S_ISREG(info.st_mode) and info.st_size > limits.max_bytes:
+        raise VideoDecodeError(
+            path, f"file is {info.st_size} bytes, over the limit of {limits.max_bytes}"
+        )
     try:
-        container = av.open(path)
+        container = av.open(path, timeout=limits.timeout_s)
+    except av.ExitError:
+        raise too_slow(path, limits) from None
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as err:
         raise VideoDecodeError(path, f"not a readable media file ({err})") from None
     if not need_video:
@@ -138,6 +190,10 @@ def _frame_grid(stream: av.video.stream.VideoStream) -> tuple[int, int] | None:
 def probe(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> VideoInfo:
     """Reads the header of `path` (and its first frame, for rotation) without decoding the rest."""
     path = os.fspath(path)
+    return within_time_limit(path, limits, lambda: _probe(path, limits))
+
+
+def _probe(path: str, limits: DecodeLimits) -> VideoInfo:
     with open_container(path, limits) as container:
         stream = container.streams.video[0]
         fps = _stream_fps(stream)
@@ -162,6 +218,10 @@ def probe(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> Vid
 def frame_times(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> np.ndarray:
     """The timestamps (seconds) of every decodable frame: a full decode, without RGB conversion."""
     path = os.fspath(path)
+    return within_time_limit(path, limits, lambda: _frame_times(path, limits))
+
+
+def _frame_times(path: str, limits: DecodeLimits) -> np.ndarray:
     with open_container(path, limits) as container:
         stream = container.streams.video[0]
         return np.array(
@@ -209,6 +269,19 @@ def read_video(
     path = os.fspath(path)
     if start is not None and end is not None and end <= start:
         raise VideoDecodeError(path, f"empty time window [{start}, {end})")
+    return within_time_limit(
+        path, limits, lambda: _read_video(path, indices, limits, start, end, shorter_side)
+    )
+
+
+def _read_video(
+    path: str,
+    indices: Indices,
+    limits: DecodeLimits,
+    start: float | None,
+    end: float | None,
+    shorter_side: int | None,
+) -> Video:
     with open_container(path, limits) as container:
         stream = container.streams.video[0]
         wanted = indices
@@ -299,7 +372,8 @@ def _frames(
     the first `needed` frame and skips non-reference frames that are not
     needed (nothing else depends on them, so the needed frames come out
     bit-identical). A `start` is reached by seeking too. Enforces the frame
-    limit and the time limit.
+    limit, and the time limit after every frame: that stops a read that
+    `within_time_limit` has abandoned from decoding on for nothing.
     """
     stream.codec_context.thread_count = 1
     fps = _stream_fps(stream) or 1.0
@@ -314,7 +388,7 @@ def _frames(
     count = 0
     for frame in _decoded(path, container, stream, wanted):
         if time.monotonic() > deadline:
-            raise VideoDecodeError(path, f"decoding took longer than {limits.timeout_s} s")
+            raise too_slow(path, limits)
         if frame.pts is None:
             frame.pts = round(count / fps / stream.time_base)
         if start is not None and frame.time < start - 1e-6:

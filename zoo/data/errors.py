@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import re
+import threading
+
+log = logging.getLogger("zoo.data")
+
+# How a `VideoDecodeError` raised inside `tf.numpy_function` shows in TensorFlow's error message.
+_IN_TF_MESSAGE = re.compile(r"VideoDecodeError: (.+?): (.+)")
 
 
 class VideoDecodeError(ValueError):
@@ -13,6 +21,18 @@ class VideoDecodeError(ValueError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    @classmethod
+    def from_tf_error(cls, err: BaseException) -> VideoDecodeError | None:
+        """The `VideoDecodeError` a tf.data pipeline stopped on, or None if `err` is another error.
+
+        Python exceptions do not cross `tf.numpy_function`: TensorFlow re-raises
+        them as `tf.errors.InvalidArgumentError` whose message holds
+        `"VideoDecodeError: <path>: <reason>"`. The path ends at its first ": "
+        (a path that itself contains ": " is split there).
+        """
+        match = _IN_TF_MESSAGE.search(getattr(err, "message", None) or str(err))
+        return None if match is None else cls(match.group(1), match.group(2))
+
 
 @dataclasses.dataclass(frozen=True)
 class DecodeLimits:
@@ -21,8 +41,9 @@ class DecodeLimits:
     Attributes:
         max_pixels: largest allowed width * height of one frame.
         max_frames: most frames decoded from one file for one request.
-        max_bytes: largest file size accepted.
-        timeout_s: wall-clock seconds one decode may take before it is cut off.
+        max_bytes: largest file size accepted (regular files; a pipe has no size).
+        timeout_s: wall-clock seconds one read may take, opening included,
+            before it is cut off.
     """
 
     max_pixels: int = 4096 * 2160
@@ -32,3 +53,30 @@ class DecodeLimits:
 
 
 DEFAULT_LIMITS = DecodeLimits()
+
+
+@dataclasses.dataclass
+class SkipReport:
+    """What a pipeline skipped under `on_error="skip"`: how many, which, and why.
+
+    `skipped` maps a file path (or `"<shard> record <i>"` for a TFRecord clip)
+    to the reason. Decoding threads add to it concurrently.
+    """
+
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    def add(self, path: str, reason: str) -> None:
+        with self._lock:
+            self.skipped[path] = reason
+        log.warning("skipped %s: %s", path, reason)
+
+    def __len__(self) -> int:
+        return len(self.skipped)
+
+
+def skip_or_raise(err: VideoDecodeError, skips: SkipReport | None) -> None:
+    """Records `err` in `skips`, or raises it when there is no report (`on_error="raise"`)."""
+    if skips is None:
+        raise err
+    skips.add(err.path, err.reason)

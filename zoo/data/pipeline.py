@@ -9,22 +9,23 @@ style of DMVR:
     transform  resize / crop / augment / normalise in TF, one draw per clip
     batch      batch and prefetch
 
-TFRecord shards take `tfrecord.read_tfrecords`, `tfrecord.sample` and
-`tfrecord.decode_jpegs` in place of `read` and `decode`; every stage after
-that is shared, so both sources give the same elements.
+TFRecord shards take `tfrecord.read_tfrecords` and `tfrecord.decode_records`
+in place of `read` and `decode`; every stage after that is shared, so both
+sources give the same elements.
 
 Decoding runs inside `tf.numpy_function` under a parallel `map`: PyAV releases
-the GIL, so several files decode at once on several cores.
+the GIL, so several files decode at once on several cores. A `VideoDecodeError`
+raised there reaches the caller as `tf.errors.InvalidArgumentError`;
+`raise_decode_errors` turns it back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import logging
 import math
 import os
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
 import numpy as np
@@ -32,27 +33,35 @@ import tensorflow as tf
 
 from zoo.data import samplers, tfrecord
 from zoo.data.decode import read_video
-from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits, VideoDecodeError
+from zoo.data.errors import (
+    DEFAULT_LIMITS,
+    DecodeLimits,
+    SkipReport,
+    VideoDecodeError,
+    skip_or_raise,
+)
 from zoo.data.sources import ClipList, list_clips
 from zoo.data.transforms import CROP_SCALE, augment_clip, flip_draw, normalize, preprocess_clip
 
-log = logging.getLogger(__name__)
 
+@contextlib.contextmanager
+def raise_decode_errors() -> Iterator[None]:
+    """Inside it, a pipeline stopped by a broken video raises `VideoDecodeError`, not TF's error.
 
-@dataclasses.dataclass
-class SkipReport:
-    """Files skipped under `on_error="skip"`: how many, which, and why."""
+        with raise_decode_errors():
+            model.fit(video_dataset(...))
 
-    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
-    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
-
-    def add(self, path: str, reason: str) -> None:
-        with self._lock:
-            self.skipped[path] = reason
-        log.warning("skipped %s: %s", path, reason)
-
-    def __len__(self) -> int:
-        return len(self.skipped)
+    Raises:
+        VideoDecodeError: rebuilt from the `tf.errors.InvalidArgumentError`
+            (`VideoDecodeError.from_tf_error`), which becomes its `__cause__`.
+    """
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as err:
+        decode_error = VideoDecodeError.from_tf_error(err)
+        if decode_error is None:
+            raise
+        raise decode_error from err
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,9 +139,7 @@ def decode_clip(
     try:
         video = read_video(name, sample, limits, start=start, end=end, shorter_side=shorter_side)
     except VideoDecodeError as err:
-        if skips is None:
-            raise
-        skips.add(name, err.reason)
+        skip_or_raise(err, skips)
         return np.zeros((0, spec.clip_len, 1, 1, 3), np.uint8)
     height, width = video.frames.shape[1:3]
     return video.frames.reshape(spec.clips_per_video, spec.clip_len, height, width, 3)
@@ -265,8 +272,10 @@ def video_dataset(
         cache: keep decoded clips in memory (`True`) or in a file (a path).
             Caching freezes the sampled frames, so it suits evaluation.
         repeat: repeat forever.
-        on_error: "raise" stops at a broken file with `VideoDecodeError`;
-            "skip" drops it and records it in `dataset.skipped`.
+        on_error: "raise" stops at a broken file or record with
+            `VideoDecodeError` (inside TF's error while iterating; see
+            `raise_decode_errors`); "skip" drops it, records it in
+            `dataset.skipped` and goes on.
         seed: seeds shuffling, sampling and augmentation.
         deterministic: keep element order fixed despite parallel decoding.
         limits: decoding safety limits.
@@ -280,18 +289,26 @@ def video_dataset(
     Returns:
         A `tf.data.Dataset` with attributes `class_names`, `skipped` (a
         `SkipReport`) and `num_videos`.
+
+    Raises:
+        VideoDecodeError: with `on_error="raise"`, a TFRecord shard that is
+            cut or corrupt (found when the shards are counted).
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     spec = ClipSpec(clip_len, frame_step, sampler, num_clips, temporal_jitter)
     training = augment or shuffle
     skips = SkipReport()
-    shards = [] if isinstance(source, ClipList) else tfrecord.list_shards(source, split)
-    if shards:
-        num_videos, class_names = tfrecord.describe(shards)
+    on_skip = skips if on_error == "skip" else None
+    files = [] if isinstance(source, ClipList) else tfrecord.list_shards(source, split)
+    if files:
+        shards = tfrecord.describe(files)
+        for name, reason in shards.damaged.items():
+            skip_or_raise(VideoDecodeError(name, reason), on_skip)
+        num_videos, class_names = sum(shards.counts), shards.class_names
         ds = tfrecord.read_tfrecords(shards, seed, shuffle, deterministic)
         sample = partial(spec.indices, training=training)
-        ds = tfrecord.decode_jpegs(tfrecord.sample(ds, sample, deterministic), deterministic)
+        ds = tfrecord.decode_records(ds, sample, on_skip, deterministic)
     else:
         clips = list_clips(source, split)
         if not len(clips):
@@ -305,7 +322,6 @@ def video_dataset(
         # Decode at the size the transform needs: the output size for evaluation,
         # enough for the smallest random crop to be scaled down when augmenting.
         side = math.ceil(size / math.sqrt(CROP_SCALE[0])) if augment else size
-        on_skip = skips if on_error == "skip" else None
         ds = decode(ds, spec, training, limits, on_skip, deterministic, side)
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")

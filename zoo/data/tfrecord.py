@@ -11,21 +11,36 @@ These are the keys DMVR's `add_image` / `add_label` readers and the Model
 Garden's video input parse, so records written by those tools load here and
 ours load there. A shard folder may hold `labels.txt` (one class name per line,
 in index order); without it the class names are read from the records.
+
+Damage is found per record: `describe` counts the readable records of each
+shard (a cut or corrupt record ends its shard: TFRecord cannot resync), and
+`decode_record` names the shard, record number and clip of a record that
+does not parse or whose JPEGs do not decode.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
+import re
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
 from tqdm import tqdm
 
 from zoo.data.decode import read_video
-from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits, VideoDecodeError
+from zoo.data.errors import (
+    DEFAULT_LIMITS,
+    DecodeLimits,
+    SkipReport,
+    VideoDecodeError,
+    skip_or_raise,
+)
 from zoo.data.sources import ClipList
 
 IMAGE_KEY = "image/encoded"
@@ -34,13 +49,32 @@ LABEL_TEXT_KEY = "clip/label/text"
 MEDIA_ID_KEY = "clip/media_id"
 LABELS_FILE = "labels.txt"
 SHARD_PATTERN = "*.tfrecord*"
+_TF_TAGS = re.compile(r"\{\{.*?\}\}|\[\[.*?\]\]|\[Op:.*")  # node names and op tags in TF errors
 
-CONTEXT_FEATURES = {
-    LABEL_INDEX_KEY: tf.io.FixedLenFeature([], tf.int64, default_value=-1),
-    LABEL_TEXT_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
-    MEDIA_ID_KEY: tf.io.FixedLenFeature([], tf.string, default_value=""),
-}
-SEQUENCE_FEATURES = {IMAGE_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
+
+@dataclasses.dataclass
+class Record:
+    """One parsed record: its JPEG frames and the context features (-1 / "" where absent)."""
+
+    jpegs: list[bytes]
+    label: int
+    text: str
+    media_id: str
+
+
+@dataclasses.dataclass
+class Shards:
+    """TFRecord shards as `describe` found them.
+
+    `counts[i]` is the number of readable records of `files[i]`; `damaged`
+    maps `"<shard> record <n>"` to why that record and the rest of its shard
+    cannot be read.
+    """
+
+    files: list[str]
+    counts: list[int]
+    class_names: list[str]
+    damaged: dict[str, str]
 
 
 def make_example(
@@ -179,86 +213,188 @@ def _is_shard(name: str) -> bool:
     return ".tfrecord" in Path(name).name
 
 
-def parse_example(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """A serialized record to `(JPEG bytes (N,), int32 label)`."""
-    context, sequence = tf.io.parse_single_sequence_example(
-        serialized, CONTEXT_FEATURES, SEQUENCE_FEATURES
-    )
-    return sequence[IMAGE_KEY], tf.cast(context[LABEL_INDEX_KEY], tf.int32)
+def record_name(shard: str, index: int) -> str:
+    """How errors and skip reports name one record: `"<shard> record <index>"`."""
+    return f"{shard} record {index}"
 
 
-def describe(files: Sequence[str]) -> tuple[int, list[str]]:
-    """`(number of records, class names)`: names from `labels.txt` beside the shards,
-    otherwise from the records' `clip/label/text`, ordered by `clip/label/index`."""
-    ds = tf.data.TFRecordDataset(list(files)).map(
-        lambda s: tf.io.parse_single_sequence_example(s, CONTEXT_FEATURES)[0],
-        num_parallel_calls=tf.data.AUTOTUNE,
+def read_example(serialized: bytes) -> Record:
+    """A serialized `tf.train.SequenceExample` to a `Record`.
+
+    Raises:
+        ValueError: the bytes are not a `SequenceExample`.
+    """
+    try:
+        example = tf.train.SequenceExample.FromString(serialized)
+    except DecodeError as err:
+        raise ValueError(f"not a tf.train.SequenceExample ({err})") from None
+    context = example.context.feature
+    labels = context[LABEL_INDEX_KEY].int64_list.value if LABEL_INDEX_KEY in context else []
+    texts = context[LABEL_TEXT_KEY].bytes_list.value if LABEL_TEXT_KEY in context else []
+    ids = context[MEDIA_ID_KEY].bytes_list.value if MEDIA_ID_KEY in context else []
+    frames = example.feature_lists.feature_list[IMAGE_KEY].feature
+    return Record(
+        jpegs=[frame.bytes_list.value[0] for frame in frames if frame.bytes_list.value],
+        label=int(labels[0]) if labels else -1,
+        text=texts[0].decode(errors="replace") if texts else "",
+        media_id=ids[0].decode(errors="replace") if ids else "",
     )
+
+
+def tf_reason(err: tf.errors.OpError) -> str:
+    """The cause in a TensorFlow error message: its last line, without node names and op tags."""
+    lines = (_TF_TAGS.sub("", line).strip() for line in err.message.splitlines())
+    return next((line for line in reversed(list(lines)) if line), err.message)
+
+
+def describe(files: Sequence[str]) -> Shards:
+    """Reads every record once: readable records per shard, damage, and class names.
+
+    Class names come from `labels.txt` beside (or one level above) the shards,
+    otherwise from the records' `clip/label/text`, ordered by `clip/label/index`.
+    """
+    labels_file = next((p for p in _labels_candidates(files) if p.is_file()), None)
     names: dict[int, str] = {}
-    count = 0
-    for context in ds.as_numpy_iterator():
-        count += 1
-        names.setdefault(int(context[LABEL_INDEX_KEY]), context[LABEL_TEXT_KEY].decode())
+    counts, damaged = [], {}
+    for file in files:
+        count = 0
+        try:
+            for serialized in tf.data.TFRecordDataset(file).as_numpy_iterator():
+                count += 1
+                if labels_file is None:
+                    _collect_name(serialized, names)
+        except tf.errors.DataLossError as err:
+            damaged[record_name(file, count)] = (
+                f"unreadable record ({tf_reason(err)}); the rest of the shard is lost"
+            )
+        counts.append(count)
+    if labels_file is not None:
+        class_names = labels_file.read_text().splitlines()
+    else:
+        class_names = [names.get(i) or str(i) for i in range(max(names, default=-1) + 1)]
+    return Shards(list(files), counts, class_names, damaged)
+
+
+def _labels_candidates(files: Sequence[str]) -> list[Path]:
     parents = [Path(f).parent for f in files]
-    for labels in dict.fromkeys([p / LABELS_FILE for p in parents + [p.parent for p in parents]]):
-        if labels.is_file():
-            return count, labels.read_text().splitlines()
-    size = max(names, default=-1) + 1
-    return count, [names.get(i) or str(i) for i in range(size)]
+    return list(dict.fromkeys(p / LABELS_FILE for p in parents + [p.parent for p in parents]))
+
+
+def _collect_name(serialized: bytes, names: dict[int, str]) -> None:
+    """Notes a record's class name under its index; records that do not parse are left
+    to `decode_record`, which reports them."""
+    try:
+        record = read_example(serialized)
+    except ValueError:
+        return
+    names.setdefault(record.label, record.text)
 
 
 def read_tfrecords(
-    files: Sequence[str], seed: int = 0, shuffle: bool = False, deterministic: bool = True
+    shards: Shards, seed: int = 0, shuffle: bool = False, deterministic: bool = True
 ) -> tf.data.Dataset:
-    """Stage 1 for shards: `(JPEG bytes (N,), int32 label, int64 seed)`, one element per clip."""
-    names = tf.data.Dataset.from_tensor_slices(list(files))
-    if shuffle:
-        names = names.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    records = names.interleave(
-        tf.data.TFRecordDataset,
-        cycle_length=min(len(files), 4),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=deterministic,
-    )
-    if shuffle:
-        records = records.shuffle(256, seed=seed, reshuffle_each_iteration=True)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-    return tf.data.Dataset.zip(records, seeds).map(
-        lambda record, s: (*parse_example(record), s),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=deterministic,
-    )
+    """Stage 1 for shards: `(serialized record, shard path, int64 record number, int64 seed)`.
 
-
-def sample(
-    ds: tf.data.Dataset, indices: Callable[[int, int], np.ndarray], deterministic: bool = True
-) -> tf.data.Dataset:
-    """Stage 2 for shards: keeps the sampled JPEGs only, `(JPEG bytes (N, T), label, seed)`.
-
-    `indices(num_frames, seed)` is a clip sampler returning `(N, T)` frame numbers.
+    Only the readable records of each shard are read (`Shards.counts`), so a
+    cut or corrupt tail never stops an epoch.
     """
+    files = tf.data.Dataset.from_tensor_slices(
+        (tf.constant(shards.files, tf.string), tf.constant(shards.counts, tf.int64))
+    )
+    if shuffle:
+        files = files.shuffle(len(shards.files), seed=seed, reshuffle_each_iteration=True)
 
-    def pick(jpegs, label, seed):
-        count = tf.cast(tf.shape(jpegs)[0], tf.int64)
-        chosen = tf.numpy_function(
-            lambda n, s: indices(int(n), int(s)).astype(np.int64), [count, seed], tf.int64
+    def records(file: tf.Tensor, count: tf.Tensor) -> tf.data.Dataset:
+        numbered = tf.data.TFRecordDataset(file).take(count).enumerate()
+        return numbered.map(lambda index, record: (record, file, index))
+
+    ds = files.interleave(
+        records,
+        cycle_length=min(len(shards.files), 4),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=deterministic,
+    )
+    if shuffle:
+        ds = ds.shuffle(256, seed=seed, reshuffle_each_iteration=True)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    return tf.data.Dataset.zip(ds, seeds).map(lambda record, s: (*record, s))
+
+
+@tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+def decode_jpegs(jpegs: tf.Tensor) -> tf.Tensor:
+    """JPEG bytes `(N,)` to uint8 frames `(N, H, W, 3)`, as one graph call (no GIL held)."""
+    return tf.map_fn(
+        lambda jpeg: tf.io.decode_jpeg(jpeg, channels=3),
+        jpegs,
+        fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    )
+
+
+def decode_record(
+    serialized: bytes,
+    shard: bytes,
+    index: np.int64,
+    seed: np.int64,
+    indices: Callable[[int, int], np.ndarray],
+    skips: SkipReport | None = None,
+) -> tuple[np.ndarray, np.int32]:
+    """Stage 2 for shards in plain Python: `(uint8 frames (N, T, H, W, 3), int32 label)`.
+
+    `indices(num_frames, seed)` is a clip sampler returning `(N, T)` frame
+    numbers; only those JPEGs are decoded. A broken record raises
+    `VideoDecodeError` naming `"<shard> record <index>"`, or with `skips` is
+    recorded there and gives empty frames.
+    """
+    name = record_name(shard.decode(), int(index))
+    try:
+        return _decode_record(name, serialized, indices, int(seed))
+    except VideoDecodeError as err:
+        skip_or_raise(err, skips)
+        return np.zeros((0, 0, 1, 1, 3), np.uint8), np.int32(-1)
+
+
+def _decode_record(
+    name: str, serialized: bytes, indices: Callable[[int, int], np.ndarray], seed: int
+) -> tuple[np.ndarray, np.int32]:
+    try:
+        record = read_example(serialized)
+    except ValueError as err:
+        raise VideoDecodeError(name, str(err)) from None
+    clip = record.media_id or "the clip"
+    if not record.jpegs:
+        raise VideoDecodeError(name, f"{clip} has no {IMAGE_KEY} frames")
+    chosen = np.asarray(indices(len(record.jpegs), seed), np.int64)
+    wanted, position = np.unique(chosen.reshape(-1), return_inverse=True)
+    try:
+        frames = decode_jpegs(tf.constant([record.jpegs[i] for i in wanted])).numpy()
+    except tf.errors.InvalidArgumentError as err:
+        raise VideoDecodeError(name, f"frames of {clip} do not decode ({tf_reason(err)})") from None
+    return frames[position].reshape(*chosen.shape, *frames.shape[1:]), np.int32(record.label)
+
+
+def decode_records(
+    ds: tf.data.Dataset,
+    indices: Callable[[int, int], np.ndarray],
+    skips: SkipReport | None = None,
+    deterministic: bool = True,
+) -> tf.data.Dataset:
+    """Stage 2 for shards: records to `(uint8 frames (N, T, H, W, 3), int32 label, seed)`.
+
+    With `skips`, broken records are dropped and recorded there.
+    """
+    fn = partial(decode_record, indices=indices, skips=skips)
+
+    def decode_one(serialized, shard, index, seed):
+        frames, label = tf.numpy_function(
+            fn, [serialized, shard, index, seed], [tf.uint8, tf.int32], stateful=False
         )
-        return tf.gather(jpegs, tf.ensure_shape(chosen, [None, None])), label, seed
-
-    return ds.map(pick, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
-
-
-def decode_jpegs(ds: tf.data.Dataset, deterministic: bool = True) -> tf.data.Dataset:
-    """Stage 3 for shards: JPEG bytes `(N, T)` to uint8 frames `(N, T, H, W, 3)`."""
-
-    def decode_one(jpegs, label, seed):
-        flat = tf.reshape(jpegs, [-1])
-        frames = tf.map_fn(
-            lambda jpeg: tf.io.decode_jpeg(jpeg, channels=3),
-            flat,
-            fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+        return (
+            tf.ensure_shape(frames, [None, None, None, None, 3]),
+            tf.ensure_shape(label, []),
+            seed,
         )
-        shape = tf.concat([tf.shape(jpegs), tf.shape(frames)[1:]], axis=0)
-        return tf.reshape(frames, shape), label, seed
 
-    return ds.map(decode_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    ds = ds.map(decode_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    if skips is not None:
+        ds = ds.filter(lambda frames, label, seed: tf.shape(frames)[0] > 0)
+    return ds
