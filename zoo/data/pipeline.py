@@ -319,9 +319,11 @@ def video_dataset(
         ds = read(clips, seed)
         if shuffle:
             ds = ds.shuffle(len(clips), seed=seed, reshuffle_each_iteration=True)
-        # Decode at the size the transform needs: the output size for evaluation,
-        # enough for the smallest random crop to be scaled down when augmenting.
-        side = math.ceil(size / math.sqrt(CROP_SCALE[0])) if augment else size
+        # When augmenting, let the decoder scale frames down to what the smallest
+        # random crop needs (cheap). The evaluation path resizes in TF instead,
+        # exactly as the exported serving signature does, so that a model sees
+        # the same pixels in evaluation and in serving.
+        side = math.ceil(size / math.sqrt(CROP_SCALE[0])) if augment else None
         ds = decode(ds, spec, training, limits, on_skip, deterministic, side)
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
