@@ -106,3 +106,16 @@ def test_decoded_frames_match_the_rendered_frames(tmp_path):
     mse = np.mean((decoded - expected) ** 2)
     psnr = 10 * np.log10(255.0**2 / mse)
     assert psnr >= 40, psnr
+
+
+def test_concurrent_builds_of_one_folder_both_succeed(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "shared"
+    with ThreadPoolExecutor(2) as pool:
+        results = list(
+            pool.map(lambda _: make("moving_digits", out, show_progress=False, **SMALL), range(2))
+        )
+    assert results == [out, out]
+    assert len(_rows(out)) == sum(SMALL["videos_per_split"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left

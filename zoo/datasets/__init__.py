@@ -51,9 +51,12 @@ def make(name: str, out: str | Path | None = None, show_progress: bool = True, *
             disable=not show_progress,
         ) as bar:
             moving_digits.make(tmp, config, progress=bar.update)
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
+        try:
+            tmp.rename(out)  # atomic; replaces an empty folder, fails on a full one
+        except OSError:
+            if not (out / "manifest.csv").exists():
+                raise
+            # another process finished the same build first: use it
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
