@@ -16,6 +16,16 @@ from zoo.models import (  # noqa: F401  (registers the builders)
     vivit,
 )
 from zoo.models.attention import attention_maps, attention_model
+from zoo.models.pretrained import card, pretrained
 from zoo.models.registry import available, build, entry, register
 
-__all__ = ["attention_maps", "attention_model", "available", "build", "entry", "register"]
+__all__ = [
+    "attention_maps",
+    "attention_model",
+    "available",
+    "build",
+    "card",
+    "entry",
+    "pretrained",
+    "register",
+]

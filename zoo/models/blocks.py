@@ -9,7 +9,10 @@ from zoo.models.layers import SelfAttention
 
 
 def frame_encoder(
-    frame_shape: tuple[int, int, int], width: int = 16, depth: int = 4, embed_dim: int = 128,
+    frame_shape: tuple[int, int, int],
+    width: int = 16,
+    depth: int = 4,
+    embed_dim: int = 128,
     name: str = "frame_encoder",
 ) -> keras.Model:
     """A small 2D CNN from one frame `(H, W, C)` to an embedding `(embed_dim,)`.
@@ -59,13 +62,42 @@ def feed_forward(
     return layers.Add(name=f"{name}_mlp_residual")([tokens, h])
 
 
+def tubelets(
+    frames: keras.KerasTensor, size: tuple[int, int, int], dim: int, name: str
+) -> keras.KerasTensor:
+    """Cuts `(B, T, H, W, C)` into tubelets of `size` (frames, height, width) and embeds each.
+
+    Returns tokens `(B, T / size[0], H W / (size[1] size[2]), dim)`. Equal to a
+    Conv3D with kernel = stride = `size`, written as reshapes and one Dense
+    layer because TensorFlow's CPU Conv3D gradient is many times slower.
+    """
+    steps, height, width, channels = frames.shape[1:]
+    (st, sh, sw), (t, h, w) = size, (steps // size[0], height // size[1], width // size[2])
+    if (t * st, h * sh, w * sw) != (steps, height, width):
+        raise ValueError(f"clip shape {frames.shape[1:4]} is not divisible by tubelet size {size}")
+    x = layers.Reshape((t, st, h, sh, w, sw, channels), name=f"{name}_split")(frames)
+    x = layers.Permute((1, 3, 5, 2, 4, 6, 7), name=f"{name}_group")(x)
+    x = layers.Reshape((t, h * w, st * sh * sw * channels), name=f"{name}_flatten")(x)
+    return layers.Dense(dim, name=name)(x)
+
+
 def conv_bn_relu(
-    x: keras.KerasTensor, filters: int, kernel: int | tuple, strides: int | tuple = 1,
-    name: str | None = None, relu: bool = True,
+    x: keras.KerasTensor,
+    filters: int,
+    kernel: int | tuple,
+    strides: int | tuple = 1,
+    name: str | None = None,
+    relu: bool = True,
 ) -> keras.KerasTensor:
     """Conv (2D or 3D, from the input rank), batch norm and optional ReLU; "same" padding."""
     conv = layers.Conv3D if len(x.shape) == 5 else layers.Conv2D
-    x = conv(filters, kernel, strides=strides, padding="same", use_bias=False,
-             name=name and f"{name}_conv")(x)
+    x = conv(
+        filters,
+        kernel,
+        strides=strides,
+        padding="same",
+        use_bias=False,
+        name=name and f"{name}_conv",
+    )(x)
     x = layers.BatchNormalization(name=name and f"{name}_bn")(x)
     return layers.ReLU(name=name and f"{name}_relu")(x) if relu else x

@@ -12,8 +12,12 @@ RECURRENT = {"lstm": layers.LSTM, "gru": layers.GRU}
 
 
 def lrcn_features(
-    frames: keras.KerasTensor, width: int = 16, embed_dim: int = 128, units: int = 64,
-    cell: str = "lstm", bidirectional: bool = False,
+    frames: keras.KerasTensor,
+    width: int = 16,
+    embed_dim: int = 128,
+    units: int = 64,
+    cell: str = "lstm",
+    bidirectional: bool = False,
 ) -> keras.KerasTensor:
     """Frames `(B, T, H, W, 3)` to a clip feature `(B, units)` (`2 * units` if bidirectional)."""
     if cell not in RECURRENT:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 
 import keras
@@ -55,3 +56,9 @@ def entry(name: str) -> Entry:
 def build(name: str, num_classes: int, **options) -> keras.Model:
     """Builds model `name` with `num_classes` outputs; `options` go to its builder."""
     return entry(name).builder(num_classes=num_classes, **options)
+
+
+def default_options(name: str) -> dict:
+    """The options of builder `name` with their default values (all but `num_classes`)."""
+    parameters = inspect.signature(entry(name).builder).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
