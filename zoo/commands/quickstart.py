@@ -31,8 +31,10 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from zoo import datasets, export, models
-    from zoo.data import read_video, samplers, video_dataset
+    from zoo import datasets, export
+    from zoo.data import read_video, samplers
+    from zoo.evaluate import evaluate
+    from zoo.train import train
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -46,28 +48,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"data: {data_dir}")
 
     t = _step(f"2/5 training {args.model}")
-    keras.utils.set_random_seed(args.seed)
-    train = video_dataset(
-        manifest, split="train", shuffle=True, batch_size=16, seed=args.seed, **clip
-    )
-    val = video_dataset(manifest, split="val", batch_size=32, **clip)
-    labels = train.class_names
-    model = models.build(args.model, len(labels), input_shape=(clip["clip_len"], 64, 64, 3))
-    model.compile(
-        keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"]
-    )
-    model.fit(train, validation_data=val, epochs=args.epochs, verbose=2)
+    train(args.model, data_dir, out, epochs=args.epochs, seed=args.seed, verbose=2, **clip)
     model_path = out / "model.keras"
-    model.save(model_path)
-    (out / "labels.txt").write_text("\n".join(labels) + "\n")
+    model = keras.saving.load_model(model_path)
+    labels = (out / "labels.txt").read_text().splitlines()
     timings["train"] = time.perf_counter() - t
 
     t = _step("3/5 evaluating on the test split")
-    test = video_dataset(manifest, split="test", batch_size=32, **clip)
-    _, accuracy = model.evaluate(test, verbose=0)
+    metrics = evaluate(out, verbose=0)
+    accuracy = metrics["top1"]
     timings["evaluate"] = time.perf_counter() - t
     print(
-        f"test accuracy: {accuracy:.1%} on {test.num_videos} videos (chance: {1 / len(labels):.0%})"
+        f"test accuracy: {accuracy:.1%} on {metrics['num_examples']} videos "
+        f"(chance: {1 / len(labels):.0%}); report in {out / 'eval'}"
     )
 
     t = _step("4/5 exporting a SavedModel")

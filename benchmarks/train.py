@@ -1,0 +1,113 @@
+"""Is the input pipeline the bottleneck of training? Fit steps/s from mp4 files vs from memory.
+
+    python benchmarks/train.py            # default moving_digits, cnn_lstm, 3 rounds of 4 epochs
+    python benchmarks/train.py --quick    # 2 rounds of 2 epochs: a smoke run
+
+Both runs train the same model with the recipe of `zoo train` (batch 16,
+clips of 8 frames at 64x64) on the same batches:
+
+    mp4     `video_dataset` decoding, sampling and augmenting every clip from
+            the H.264 files while the model trains (what `zoo train` does)
+    memory  one epoch of those batches, made beforehand and held in memory:
+            no decoding at all, the ceiling a loader can reach
+
+The first epoch of every fit (tracing) is not timed; each kind keeps its best
+round, the one least disturbed on a shared machine. Goal: mp4 / memory >= 0.9.
+The loader alone (no model) is timed too: how many steps/s it could feed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from zoo import models  # noqa: E402
+from zoo.training.data import fit_datasets, resolve_source  # noqa: E402
+from zoo.training.hardware import seed_everything  # noqa: E402
+from zoo.training.recipe import compile_model  # noqa: E402
+from zoo.training.run import TrainConfig  # noqa: E402
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of every epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def steps_per_second(ds: tf.data.Dataset, config: TrainConfig, steps: int, classes: int) -> float:
+    """Trains a fresh model for `config.epochs` epochs; steps/s of the epochs after the first."""
+    seed_everything(config.seed, deterministic=False)
+    model = models.build(config.model, classes, input_shape=config.input_shape)
+    compile_model(model, config, steps)
+    timer = EpochTimer()
+    model.fit(
+        ds, epochs=config.epochs, steps_per_epoch=steps, shuffle=False, verbose=0, callbacks=[timer]
+    )
+    return steps * (len(timer.seconds) - 1) / sum(timer.seconds[1:])
+
+
+def loader_steps_per_second(ds: tf.data.Dataset, steps: int) -> float:
+    """Batches/s of `ds` alone, no model: from iterator creation to the last batch."""
+    start = time.perf_counter()
+    iterator = iter(ds)
+    for _ in range(steps):
+        next(iterator)
+    rate = steps / (time.perf_counter() - start)
+    del iterator  # after the clock: deleting can block (shared/stack.md)
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="moving_digits")
+    parser.add_argument("--model", default="cnn_lstm")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    rounds, epochs = (2, 2) if args.quick else (3, 4)
+
+    config = TrainConfig(model=args.model, data=str(resolve_source(args.data)), epochs=epochs)
+    mp4, _, class_names, steps = fit_datasets(Path(config.data), config)
+    batches = list(mp4.take(steps))
+    memory = (
+        tf.data.Dataset.from_tensor_slices(
+            tuple(tf.stack([b[i] for b in batches]) for i in range(2))
+        )
+        .repeat()
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    print(
+        f"{args.model} on {config.data}: {steps} steps of {config.batch_size} clips "
+        f"{config.input_shape} per epoch, {os.cpu_count()} CPUs, {rounds} rounds of "
+        f"{epochs} epochs"
+    )
+
+    print(f"mp4 loader alone, no model: {loader_steps_per_second(mp4, 2 * steps):.2f} steps/s")
+    best = {"mp4": 0.0, "memory": 0.0}
+    for round_ in range(1, rounds + 1):
+        for name, ds in (("memory", memory), ("mp4", mp4)):
+            rate = steps_per_second(ds, config, steps, len(class_names))
+            best[name] = max(best[name], rate)
+            print(f"round {round_}  {name:6s} {rate:6.2f} steps/s", flush=True)
+    print(
+        f"\nbest: mp4 {best['mp4']:.2f} steps/s, memory {best['memory']:.2f} steps/s, "
+        f"ratio mp4/memory {best['mp4'] / best['memory']:.2f} (goal >= 0.9)"
+    )
+
+
+if __name__ == "__main__":
+    main()

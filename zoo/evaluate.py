@@ -1,0 +1,132 @@
+"""`evaluate(run, data)`: test a trained run with the multi-clip x multi-crop protocol.
+
+    from zoo.evaluate import evaluate
+    metrics = evaluate("runs/first", split="test")
+
+Every test video is seen as `num_clips` clips evenly spaced in time times
+`num_crops` spatial crops; the model's probabilities are averaged over these
+views. Writes into RUN/eval/: metrics.json, report.txt, confusion_matrix.json,
+confusion_matrix.png and mistakes.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.training.data import multi_view_dataset, resolve_source
+from zoo.training.metrics import classification_metrics, format_report
+from zoo.training.plots import plot_confusion, plot_mistakes
+from zoo.training.run import RunDir
+
+
+def predict_views(
+    model: keras.Model, ds: tf.data.Dataset, max_mistakes: int, verbose: int = 1
+) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, int, int, float]]]:
+    """Averages `model`'s probabilities over the views of every video.
+
+    Args:
+        model: maps `(B, T, H, W, 3)` to probabilities `(B, C)`.
+        ds: batches of `(float32 (B, V, T, H, W, 3), int labels (B,))`.
+        max_mistakes: how many misclassified clips to keep for the gallery.
+
+    Returns:
+        `(labels (N,), probabilities (N, C), mistakes)`; each mistake is
+        `(middle view (T, H, W, 3), true, predicted, probability of predicted)`.
+    """
+    labels, probs, mistakes = [], [], []
+    batches = int(ds.cardinality())
+    progress = keras.utils.Progbar(
+        batches if batches > 0 else None, verbose=verbose, unit_name="batch"
+    )
+    for step, (views, y) in enumerate(ds.as_numpy_iterator(), start=1):
+        batch, num_views = views.shape[:2]
+        flat = views.reshape(batch * num_views, *views.shape[2:])
+        p = np.asarray(model.predict_on_batch(flat), np.float32).reshape(batch, num_views, -1)
+        p = p.mean(axis=1)
+        for i in np.flatnonzero(p.argmax(axis=1) != y)[: max_mistakes - len(mistakes)]:
+            predicted = int(p[i].argmax())
+            mistakes.append(
+                (views[i, num_views // 2], int(y[i]), predicted, float(p[i, predicted]))
+            )
+        labels.append(y)
+        probs.append(p)
+        progress.update(step)
+    return np.concatenate(labels), np.concatenate(probs), mistakes
+
+
+def evaluate(
+    run: str | os.PathLike,
+    data: str | os.PathLike | None = None,
+    split: str = "test",
+    num_clips: int = 3,
+    num_crops: int = 3,
+    batch_size: int = 8,
+    max_mistakes: int = 12,
+    verbose: int = 1,
+) -> dict[str, Any]:
+    """Evaluates the best model of `run` on `split` of `data` (default: the run's training data).
+
+    Returns:
+        The metrics of `zoo.training.metrics.classification_metrics`, plus
+        `split`, `data`, `num_clips`, `num_crops` and `views` (clips x crops).
+    """
+    run_dir = RunDir(Path(run))
+    config = run_dir.read_config()
+    class_names = run_dir.read_labels()
+    source = resolve_source(data if data is not None else config.data)
+    ds = multi_view_dataset(source, config, split, num_clips, num_crops, batch_size)
+    if list(ds.class_names) != class_names:
+        raise ValueError(
+            f"{source}: classes {list(ds.class_names)} differ from the run's "
+            f"labels.txt {class_names}"
+        )
+    model = keras.saving.load_model(run_dir.model)
+    views = num_clips * num_crops
+    print(
+        f"evaluating {run_dir.model} on {ds.num_videos} {split} videos, {views} views each "
+        f"({num_clips} clips x {num_crops} crops)",
+        flush=True,
+    )
+    y_true, probs, mistakes = predict_views(model, ds, max_mistakes, verbose)
+
+    metrics = classification_metrics(y_true, probs, class_names)
+    metrics.update(
+        split=split, data=str(source), num_clips=num_clips, num_crops=num_crops, views=views
+    )
+    out = run_dir.eval
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out / "confusion_matrix.json").write_text(
+        json.dumps(
+            {
+                "class_names": class_names,
+                "rows": "true",
+                "columns": "predicted",
+                "matrix": metrics["confusion_matrix"],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    plot_confusion(metrics["confusion_matrix"], class_names, out / "confusion_matrix.png")
+    plot_mistakes(
+        np.array([m[0] for m in mistakes]),
+        [f"true {class_names[t]}, predicted {class_names[p]} ({s:.2f})" for _, t, p, s in mistakes],
+        out / "mistakes.png",
+    )
+    report = format_report(
+        metrics,
+        f"{run_dir.root} on the {split} split of {source}: "
+        f"{len(y_true)} videos, {views} views each "
+        f"({num_clips} clips x {num_crops} crops), averaged",
+    )
+    (out / "report.txt").write_text(report)
+    print(report, end="", flush=True)
+    return metrics

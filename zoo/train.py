@@ -1,0 +1,137 @@
+"""`train(model, data, out)`: the training recipe on `model.fit`, into a run folder.
+
+    from zoo.train import train
+    run = train("cnn_lstm", "moving_digits", "runs/first", epochs=8)
+
+The run folder (see `zoo.training.run`) holds the config, the label names,
+the best and last models, TensorBoard logs, history.csv and curves.png. Run
+the same call again after an interruption and it resumes from the last
+finished epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from zoo import models
+from zoo.training import hardware, multiworker, recipe
+from zoo.training.data import fit_datasets, resolve_source
+from zoo.training.plots import plot_curves
+from zoo.training.run import RunDir, TrainConfig
+
+
+def _epochs_done(run: RunDir, config: TrainConfig) -> int | None:
+    """Epochs already done in `run`: 0 for a new run, None for a finished one.
+
+    Refuses a folder that holds a run with other settings.
+    """
+    if not run.config.exists():
+        return 0
+    saved = run.read_config()
+    if saved != config:
+        changed = [
+            f.name
+            for f in dataclasses.fields(TrainConfig)
+            if getattr(saved, f.name) != getattr(config, f.name)
+        ]
+        raise ValueError(
+            f"{run.root}: holds a run with other settings ({', '.join(changed)}); "
+            "choose another output folder"
+        )
+    if run.is_finished():
+        return None
+    done = run.completed_epochs()
+    run.trim_history(done)
+    return done
+
+
+def train(
+    model: str,
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    deterministic: bool = True,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = 1,
+    **options,
+) -> Path:
+    """Trains `model` on the train split of `data`, validating on its val split, into `out`.
+
+    Args:
+        model: a name from `zoo.models.available()`.
+        data: a folder tree or CSV manifest with train and val splits, or the
+            name of a built-in data set ("moving_digits"), built on first use.
+        out: the run folder. If it holds an interrupted run with the same
+            settings, training resumes from its last finished epoch; if it
+            holds the same run finished, nothing is done.
+        deterministic: turn on TensorFlow op determinism, so that the same
+            seed gives identical weights on the same machine.
+        callbacks: extra Keras callbacks, run after the recipe's own.
+        verbose: Keras progress output (1: progress bar, 2: a line per epoch).
+        **options: fields of `TrainConfig` (epochs, batch_size, clip_len,
+            frame_step, size, optimizer, learning_rate, weight_decay,
+            warmup_epochs, label_smoothing, augment, patience, seed,
+            model_options).
+
+    Returns:
+        The run folder. Non-chief workers of a multi-worker run write theirs
+        to `out/workers/<name>/`.
+    """
+    strategy = hardware.choose_strategy()
+    worker = hardware.non_chief_name()
+    run = RunDir(Path(out) if worker is None else Path(out) / "workers" / worker)
+    config = TrainConfig(model=model, data=str(resolve_source(data)), **options)
+    done = _epochs_done(run, config)
+    if done is None:
+        print(f"{run.root} holds this run, finished: nothing to do", flush=True)
+        return run.root
+    if done:
+        print(f"resuming {run.root} after epoch {done} of {config.epochs}", flush=True)
+
+    hardware.seed_everything(config.seed, deterministic)
+    jit_compile = hardware.accelerate()
+    train_ds, val_ds, class_names, steps = fit_datasets(Path(config.data), config)
+    with strategy.scope():
+        net = models.build(
+            model, len(class_names), input_shape=config.input_shape, **config.model_options
+        )
+        recipe.compile_model(net, config, steps, jit_compile)
+    run.write(
+        config,
+        class_names,
+        {
+            "num_classes": len(class_names),
+            "input_shape": list(config.input_shape),
+            "strategy": type(strategy).__name__,
+            "replicas": strategy.num_replicas_in_sync,
+            "mixed_precision": keras.mixed_precision.global_policy().name,
+            "jit_compile": jit_compile,
+        },
+    )
+    best = min((row["val_loss"] for row in run.read_history()), default=None)
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    agree = [multiworker.AverageStatistics()] if multi_worker else []
+    net.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        steps_per_epoch=steps,
+        shuffle=False,
+        callbacks=[*agree, *recipe.callbacks(run, config, best), *callbacks],
+        verbose=verbose,
+    )
+    history = run.read_history()
+    plot_curves(history, run.curves)
+    best_row = min(history, key=lambda row: row["val_loss"])
+    print(
+        f"run folder: {run.root}  (best epoch {int(best_row['epoch']) + 1}: "
+        f"val_accuracy {best_row['val_accuracy']:.1%}, val_loss {best_row['val_loss']:.4f})",
+        flush=True,
+    )
+    return run.root

@@ -1,0 +1,10 @@
+"""The machinery behind `zoo.train`, `zoo.evaluate` and `zoo.tune`.
+
+hardware     distribution strategy, mixed precision, XLA, seeds
+multiworker  Keras 3 fixes for `MultiWorkerMirroredStrategy`, averaged batch-norm statistics
+recipe       learning-rate schedule, optimizer, loss, callbacks
+run          the run folder: its paths, config, labels and history
+data         data sources and the datasets of a run
+metrics      classification metrics as a pure function of (labels, probabilities)
+plots        learning curves, confusion matrix, gallery of mistakes
+"""

@@ -1,0 +1,130 @@
+"""The training recipe: warm-up + cosine learning rate, optimizer, smoothed loss, callbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+from zoo.training.run import RunDir, TrainConfig
+
+OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
+
+
+def learning_rate_schedule(
+    peak: float, total_steps: int, warmup_steps: int
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up from 0 to `peak` over `warmup_steps`, then cosine decay to 0 at `total_steps`."""
+    warmup_steps = min(warmup_steps, total_steps - 1)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=max(total_steps - warmup_steps, 1),
+        warmup_target=peak,
+        warmup_steps=warmup_steps,
+    )
+
+
+def make_optimizer(
+    name: str,
+    learning_rate: keras.optimizers.schedules.LearningRateSchedule | float,
+    weight_decay: float = 1e-4,
+) -> keras.optimizers.Optimizer:
+    """One of `OPTIMIZERS`; `weight_decay` is decoupled (AdamW, SGD) or L2-like as Keras applies it."""
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate)
+    if name == "sgd":
+        return keras.optimizers.SGD(
+            learning_rate, momentum=0.9, nesterov=True, weight_decay=weight_decay or None
+        )
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate)
+    raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+
+
+def compile_model(
+    model: keras.Model, config: TrainConfig, steps_per_epoch: int, jit_compile: bool = False
+) -> None:
+    """Compiles `model` with the recipe of `config`; targets are one-hot `(B, classes)`."""
+    total = steps_per_epoch * config.epochs
+    schedule = learning_rate_schedule(
+        config.learning_rate, total, round(config.warmup_epochs * steps_per_epoch)
+    )
+    model.compile(
+        optimizer=make_optimizer(config.optimizer, schedule, config.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        jit_compile=jit_compile,
+    )
+
+
+class LearningRateLogger(keras.callbacks.Callback):
+    """Adds the learning rate at the end of each epoch to the logs (and so to history.csv)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            optimizer = self.model.optimizer
+            logs["learning_rate"] = float(optimizer.learning_rate)
+
+
+class TensorBoardScalars(keras.callbacks.Callback):
+    """Epoch metrics as TensorBoard event files under `log_dir/train` and `log_dir/validation`.
+
+    Written with TensorFlow's core `tf.summary.write`: `keras.callbacks.TensorBoard`
+    needs the `tensorboard` package, which is not a dependency. TensorBoard
+    shows these as its usual `epoch_loss`, `epoch_accuracy`, ... scalars.
+    """
+
+    def __init__(self, log_dir: Path) -> None:
+        super().__init__()
+        self.log_dir = Path(log_dir)
+        self._writers: dict[str, tf.summary.SummaryWriter] = {}
+        self._metadata = summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+        )
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for key, value in (logs or {}).items():
+            split, tag = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            if split not in self._writers:
+                self._writers[split] = tf.summary.create_file_writer(str(self.log_dir / split))
+            with self._writers[split].as_default():
+                tf.summary.write(
+                    f"epoch_{tag}",
+                    tf.constant(float(value), tf.float32),
+                    step=epoch,
+                    metadata=self._metadata,
+                )
+            self._writers[split].flush()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+
+def callbacks(run: RunDir, config: TrainConfig, best_so_far: float | None) -> list:
+    """Backup (resume), CSV history, checkpoints of the best and last model, TensorBoard, early stop.
+
+    `best_so_far` is the lowest validation loss before a resume, so the best
+    checkpoint is not overwritten by a worse model after the restart.
+    The CSV row of an epoch is written before its backup, so a kill between
+    the two repeats that epoch instead of losing its row.
+    """
+    run.last.parent.mkdir(parents=True, exist_ok=True)
+    return [
+        LearningRateLogger(),
+        keras.callbacks.CSVLogger(str(run.history), append=True),
+        keras.callbacks.BackupAndRestore(str(run.backup), double_checkpoint=True),
+        keras.callbacks.ModelCheckpoint(
+            str(run.model),
+            monitor="val_loss",
+            save_best_only=True,
+            initial_value_threshold=best_so_far,
+        ),
+        keras.callbacks.ModelCheckpoint(str(run.last)),
+        TensorBoardScalars(run.logs),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
+    ]

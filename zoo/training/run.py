@@ -1,0 +1,137 @@
+"""The run folder: everything needed to evaluate, export or resume a training run.
+
+RUN/config.json            TrainConfig, plus class count and hardware used
+RUN/labels.txt             one class name per line, in label-index order
+RUN/model.keras            the best model (lowest validation loss), full .keras
+RUN/checkpoints/last.keras the model after the latest finished epoch
+RUN/backup/                BackupAndRestore state while a run is unfinished
+RUN/logs/                  TensorBoard logs
+RUN/history.csv            one row per epoch: loss, accuracy, val_*, learning rate
+RUN/curves.png             the learning curves
+RUN/eval/                  written by `zoo evaluate`
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """What a run trains on and how. Saved as RUN/config.json."""
+
+    model: str
+    data: str
+    model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    clip_len: int = 8
+    frame_step: int = 2
+    size: int = 64
+    batch_size: int = 16
+    epochs: int = 10
+    optimizer: str = "adamw"
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 1.0
+    label_smoothing: float = 0.1
+    augment: bool = True
+    patience: int = 5
+    seed: int = 0
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        return (self.clip_len, self.size, self.size, 3)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunDir:
+    """Paths inside one run folder."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def labels(self) -> Path:
+        return self.root / "labels.txt"
+
+    @property
+    def model(self) -> Path:
+        return self.root / "model.keras"
+
+    @property
+    def last(self) -> Path:
+        return self.root / "checkpoints" / "last.keras"
+
+    @property
+    def backup(self) -> Path:
+        return self.root / "backup"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history.csv"
+
+    @property
+    def curves(self) -> Path:
+        return self.root / "curves.png"
+
+    @property
+    def eval(self) -> Path:
+        return self.root / "eval"
+
+    def is_finished(self) -> bool:
+        """Whether a run ended here: a last checkpoint exists and no backup is left to resume."""
+        return self.last.exists() and not self.backup.is_dir()
+
+    def completed_epochs(self) -> int:
+        """Epochs saved in the BackupAndRestore state; 0 when there is none."""
+        metadata = self.backup / "training_metadata.json"
+        return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
+
+    def write(self, config: TrainConfig, class_names: list[str], extra: dict[str, Any]) -> None:
+        """Writes config.json (`config` plus `extra`, such as the hardware) and labels.txt."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        record = {**dataclasses.asdict(config), "class_names": list(class_names), **extra}
+        self.config.write_text(json.dumps(record, indent=2) + "\n")
+        self.labels.write_text("".join(f"{name}\n" for name in class_names))
+
+    def read_config(self) -> TrainConfig:
+        """The `TrainConfig` saved in config.json (extra keys are ignored)."""
+        if not self.config.exists():
+            raise FileNotFoundError(f"{self.root}: not a run folder (no config.json)")
+        record = json.loads(self.config.read_text())
+        fields = {f.name for f in dataclasses.fields(TrainConfig)}
+        return TrainConfig(**{k: v for k, v in record.items() if k in fields})
+
+    def read_labels(self) -> list[str]:
+        """Class names in label-index order, from labels.txt."""
+        if not self.labels.exists():
+            raise FileNotFoundError(f"{self.root}: not a run folder (no labels.txt)")
+        return self.labels.read_text().splitlines()
+
+    def read_history(self) -> list[dict[str, float]]:
+        """Rows of history.csv as floats, one per epoch; [] before the first epoch ends."""
+        if not self.history.exists():
+            return []
+        with open(self.history, newline="") as f:
+            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+    def trim_history(self, epochs: int) -> None:
+        """Drops rows of epochs >= `epochs` (written after the last backup, before a kill)."""
+        rows = [r for r in self.read_history() if r["epoch"] < epochs]
+        if not self.history.exists() or not rows:
+            self.history.unlink(missing_ok=True)
+            return
+        with open(self.history, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows({**r, "epoch": int(r["epoch"])} for r in rows)
