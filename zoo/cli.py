@@ -21,7 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "datasets": ("zoo.commands.datasets", "list or make the built-in data sets"),
     "models": ("zoo.commands.models", "the zoo table: parameters, FLOPs, CPU latency, accuracy"),
     "scan": ("zoo.commands.scan", "check every video under DIR: ok / unreadable / too short / odd"),
-    "convert": ("zoo.commands.convert", "videos (folder or manifest) to sharded TFRecords of JPEG frames"),
+    "convert": (
+        "zoo.commands.convert",
+        "videos (folder or manifest) to sharded TFRecords of JPEG frames",
+    ),
     "train": ("zoo.commands.train", "train with checkpoints, TensorBoard logs and resume"),
     "evaluate": ("zoo.commands.evaluate", "metrics, confusion matrix and mistakes of a run"),
     "tune": ("zoo.commands.tune", "hyperparameter search (Hyperband or random), best retrained"),
