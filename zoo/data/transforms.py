@@ -19,10 +19,22 @@ def to_float(frames: tf.Tensor) -> tf.Tensor:
 
 
 def resize(frames: tf.Tensor, height_width) -> tf.Tensor:
-    """`tf.image.resize` (antialiased) for any number of leading axes `(..., H, W, C)`."""
+    """Bilinear `tf.image.resize` for any number of leading axes `(..., H, W, C)`.
+
+    The antialiasing filter is used only when a side shrinks by more than 2x:
+    there plain bilinear would skip pixels and alias, while for milder scales
+    it changes little and costs about four times as long (10 vs 2.4 ms for a
+    10-frame 320x240 clip to 224 on this project's CPU).
+    """
     shape = tf.shape(frames)
     flat = tf.reshape(frames, tf.concat([[-1], shape[-3:]], axis=0))
-    resized = tf.image.resize(flat, height_width, antialias=True)
+    target = tf.cast(height_width, tf.int32)
+    shrinks_a_lot = tf.reduce_any(2 * target < shape[-3:-1])
+    resized = tf.cond(
+        shrinks_a_lot,
+        lambda: tf.image.resize(flat, target, antialias=True),
+        lambda: tf.image.resize(flat, target),
+    )
     out = tf.reshape(resized, tf.concat([shape[:-3], tf.shape(resized)[1:]], axis=0))
     static = tf.get_static_value(height_width)
     out.set_shape(
