@@ -133,12 +133,16 @@ def augment_clip(
     Returns:
         float32 `(T, size, size, 3)` in [0, 1].
     """
-    frames = random_resized_crop(tf.cast(frames, tf.float32), size, seed) / 255.0
+    # Crop the uint8 frames first: only the kept window is converted to float
+    # (`tf.image.resize` returns float32, still in [0, 255]).
+    frames = random_resized_crop(frames, size, seed)
     if flip:
         frames = tf.cond(flip_draw(seed), lambda: tf.reverse(frames, axis=[-2]), lambda: frames)
-    if color:
-        delta = tf.random.stateless_uniform([], seed + 3, -0.1, 0.1)
-        factor = tf.random.stateless_uniform([], seed + 4, 0.8, 1.2)
-        mean = tf.reduce_mean(frames, axis=[-3, -2, -1], keepdims=True)
-        frames = (frames - mean) * factor + mean + delta
+    if not color:
+        return tf.clip_by_value(frames / 255.0, 0.0, 1.0)
+    delta = tf.random.stateless_uniform([], seed + 3, -0.1, 0.1)
+    factor = tf.random.stateless_uniform([], seed + 4, 0.8, 1.2)
+    mean = tf.reduce_mean(frames, axis=[-3, -2, -1], keepdims=True)
+    # contrast around the clip's mean, brightness shift and the scaling to [0, 1], in one pass
+    frames = (frames - mean) * (factor / 255.0) + (mean / 255.0 + delta)
     return tf.clip_by_value(frames, 0.0, 1.0)
