@@ -320,14 +320,14 @@ def read_tfrecords(
     return tf.data.Dataset.zip(ds, seeds).map(lambda record, s: (*record, s))
 
 
-@tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-def decode_jpegs(jpegs: tf.Tensor) -> tf.Tensor:
-    """JPEG bytes `(N,)` to uint8 frames `(N, H, W, 3)`, as one graph call (no GIL held)."""
-    return tf.map_fn(
-        lambda jpeg: tf.io.decode_jpeg(jpeg, channels=3),
-        jpegs,
-        fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
-    )
+def decode_jpegs(jpegs: Sequence[bytes]) -> np.ndarray:
+    """JPEG bytes to uint8 frames `(N, H, W, 3)`, one TF op per frame.
+
+    Plain eager calls: TF's decoder releases the GIL, and a loop of eager ops
+    cost less than one call of a `tf.function` with a `map_fn` inside (4.0 vs
+    5.4 ms for ten 299x224 frames on this project's CPU).
+    """
+    return np.stack([tf.io.decode_jpeg(jpeg, channels=3).numpy() for jpeg in jpegs])
 
 
 def decode_record(
@@ -366,7 +366,7 @@ def _decode_record(
     chosen = np.asarray(indices(len(record.jpegs), seed), np.int64)
     wanted, position = np.unique(chosen.reshape(-1), return_inverse=True)
     try:
-        frames = decode_jpegs(tf.constant([record.jpegs[i] for i in wanted])).numpy()
+        frames = decode_jpegs([record.jpegs[i] for i in wanted])
     except tf.errors.InvalidArgumentError as err:
         raise VideoDecodeError(name, f"frames of {clip} do not decode ({tf_reason(err)})") from None
     return frames[position].reshape(*chosen.shape, *frames.shape[1:]), np.int32(record.label)
