@@ -56,7 +56,7 @@ def train(
     data: str | os.PathLike,
     out: str | os.PathLike,
     *,
-    deterministic: bool = True,
+    deterministic: bool | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = 1,
     **options,
@@ -71,7 +71,9 @@ def train(
             settings, training resumes from its last finished epoch; if it
             holds the same run finished, nothing is done.
         deterministic: turn on TensorFlow op determinism, so that the same
-            seed gives identical weights on the same machine.
+            seed gives identical weights on the same machine. Keras allows no
+            XLA under it. None (the default): on with a CPU only; a GPU gets
+            mixed precision and XLA instead.
         callbacks: extra Keras callbacks, run after the recipe's own.
         verbose: Keras progress output (1: progress bar, 2: a line per epoch).
         **options: fields of `TrainConfig` (epochs, batch_size, clip_len,
@@ -94,8 +96,10 @@ def train(
     if done:
         print(f"resuming {run.root} after epoch {done} of {config.epochs}", flush=True)
 
+    gpu = hardware.has_gpu()
+    deterministic = not gpu if deterministic is None else deterministic
     hardware.seed_everything(config.seed, deterministic)
-    jit_compile = hardware.accelerate()
+    jit_compile = hardware.accelerate(gpu) and not deterministic  # Keras: no XLA under determinism
     train_ds, val_ds, class_names, steps = fit_datasets(Path(config.data), config)
     with strategy.scope():
         net = models.build(
@@ -111,7 +115,7 @@ def train(
             "strategy": type(strategy).__name__,
             "replicas": strategy.num_replicas_in_sync,
             "mixed_precision": keras.mixed_precision.global_policy().name,
-            "jit_compile": jit_compile,
+            "jit_compile": net.jit_compile,  # off if Keras turned XLA off
         },
     )
     best = min((row["val_loss"] for row in run.read_history()), default=None)

@@ -12,8 +12,9 @@ entry, if that has a `search_space`). A space maps a name to a spec:
 
 Names that are `TrainConfig` fields (learning_rate, weight_decay,
 label_smoothing, ...) tune the recipe; the others are builder options.
-The search lives in OUT/tuner/ (a rerun continues it), its summary in
-OUT/tuning.json, and OUT itself becomes a normal run of the best settings.
+The search lives in OUT/tuner/ (a rerun continues it), with TensorBoard logs
+of every trial in OUT/tuner/logs/, its summary in OUT/tuning.json, and OUT
+itself becomes a normal run of the best settings.
 """
 
 from __future__ import annotations
@@ -102,31 +103,16 @@ def _declare(hp: keras_tuner.HyperParameters, name: str, spec: Spec) -> Any:
     return hp.Float(name, low, high, sampling=sampling[0] if sampling else "linear")
 
 
+def trial_logs(out: str | os.PathLike) -> Path:
+    """The TensorBoard logs of the search's trials: `out/tuner/logs/<trial>/execution0/`."""
+    return Path(out, "tuner", "logs")
+
+
 def with_values(config: TrainConfig, values: dict[str, Any]) -> TrainConfig:
     """`config` with tuned `values` put in place: recipe fields directly, the rest as model options."""
     recipe = {k: v for k, v in values.items() if k in RECIPE_FIELDS}
     options = {k: v for k, v in values.items() if k not in RECIPE_FIELDS}
     return dataclasses.replace(config, **recipe, model_options={**config.model_options, **options})
-
-
-class _WithoutTensorBoard:
-    """Skips KerasTuner's per-trial TensorBoard set-up.
-
-    With the TensorFlow backend KerasTuner imports the `tensorboard` package in
-    every trial, only to re-point `TensorBoard` callbacks, which these searches
-    do not pass; `tensorboard` is not a dependency of the zoo.
-    """
-
-    def _configure_tensorboard_dir(self, callbacks, trial, execution=0) -> None:
-        return None
-
-
-class Hyperband(_WithoutTensorBoard, keras_tuner.Hyperband):
-    """`keras_tuner.Hyperband` without the TensorBoard import."""
-
-
-class RandomSearch(_WithoutTensorBoard, keras_tuner.RandomSearch):
-    """`keras_tuner.RandomSearch` without the TensorBoard import."""
 
 
 class VideoHyperModel(keras_tuner.HyperModel):
@@ -186,9 +172,9 @@ def tune(
     hypermodel = VideoHyperModel(config, space, len(class_names), steps)
     common = dict(objective="val_loss", seed=config.seed, directory=str(out), project_name="tuner")
     if algorithm == "hyperband":
-        tuner = Hyperband(hypermodel, max_epochs=config.epochs, factor=3, **common)
+        tuner = keras_tuner.Hyperband(hypermodel, max_epochs=config.epochs, factor=3, **common)
     else:
-        tuner = RandomSearch(hypermodel, max_trials=max_trials, **common)
+        tuner = keras_tuner.RandomSearch(hypermodel, max_trials=max_trials, **common)
     tuner.search(
         train_ds,
         validation_data=val_ds,
@@ -196,7 +182,11 @@ def tune(
         steps_per_epoch=steps,
         shuffle=False,
         verbose=verbose,
-        callbacks=[keras.callbacks.EarlyStopping(patience=config.patience)],
+        callbacks=[
+            keras.callbacks.EarlyStopping(patience=config.patience),
+            # KerasTuner moves this to TRIAL_LOGS/<trial>/execution0/ and adds the trial's hparams.
+            keras.callbacks.TensorBoard(str(trial_logs(out)), write_graph=False),
+        ],
     )
 
     trials = tuner.oracle.get_best_trials(num_trials=len(tuner.oracle.trials))

@@ -61,9 +61,11 @@ def recipe_options(args: argparse.Namespace) -> dict:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_recipe_arguments(parser)
     parser.add_argument(
-        "--no-deterministic",
-        action="store_true",
-        help="skip TensorFlow op determinism (faster on a GPU)",
+        "--deterministic",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="TensorFlow op determinism: identical weights for one seed, but no XLA "
+        "(default: on with a CPU, off with a GPU)",
     )
 
 
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         args.model,
         args.data,
         args.out,
-        deterministic=not args.no_deterministic,
+        deterministic=args.deterministic,
         **recipe_options(args),
     )
     return 0

@@ -55,9 +55,9 @@ def av_fusion(
     audio_x = audio_features(audio, width=width)
     if fusion == "late":
         heads = [
-            layers.Dense(num_classes, activation="softmax", name=f"{branch}_probabilities")(
-                layers.Dropout(dropout, name=f"{branch}_dropout")(x)
-            )
+            layers.Dense(
+                num_classes, activation="softmax", dtype="float32", name=f"{branch}_probabilities"
+            )(layers.Dropout(dropout, name=f"{branch}_dropout")(x))
             for branch, x in (("video", video_x), ("audio", audio_x))
         ]
         outputs = layers.Average(name="probabilities")(heads)

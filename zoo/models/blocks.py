@@ -33,9 +33,13 @@ def frame_encoder(
 
 
 def classifier(features: keras.KerasTensor, num_classes: int, dropout: float) -> keras.KerasTensor:
-    """Dropout and a softmax Dense layer named "probabilities": `(B, F)` to `(B, num_classes)`."""
+    """Dropout and a softmax Dense layer named "probabilities": `(B, F)` to `(B, num_classes)`.
+
+    The Dense layer computes in float32 under any dtype policy, so the
+    probabilities of a `mixed_float16` model are float32 and sum to 1.
+    """
     x = layers.Dropout(dropout, name="head_dropout")(features)
-    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
 
 
 def transformer_block(

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import keras
-import tensorflow as tf
-from tensorflow.core.framework import summary_pb2
 
 from zoo.training.run import RunDir, TrainConfig
 
@@ -70,41 +66,6 @@ class LearningRateLogger(keras.callbacks.Callback):
             logs["learning_rate"] = float(optimizer.learning_rate)
 
 
-class TensorBoardScalars(keras.callbacks.Callback):
-    """Epoch metrics as TensorBoard event files under `log_dir/train` and `log_dir/validation`.
-
-    Written with TensorFlow's core `tf.summary.write`: `keras.callbacks.TensorBoard`
-    needs the `tensorboard` package, which is not a dependency. TensorBoard
-    shows these as its usual `epoch_loss`, `epoch_accuracy`, ... scalars.
-    """
-
-    def __init__(self, log_dir: Path) -> None:
-        super().__init__()
-        self.log_dir = Path(log_dir)
-        self._writers: dict[str, tf.summary.SummaryWriter] = {}
-        self._metadata = summary_pb2.SummaryMetadata(
-            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
-        )
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        for key, value in (logs or {}).items():
-            split, tag = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
-            if split not in self._writers:
-                self._writers[split] = tf.summary.create_file_writer(str(self.log_dir / split))
-            with self._writers[split].as_default():
-                tf.summary.write(
-                    f"epoch_{tag}",
-                    tf.constant(float(value), tf.float32),
-                    step=epoch,
-                    metadata=self._metadata,
-                )
-            self._writers[split].flush()
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        for writer in self._writers.values():
-            writer.close()
-
-
 def callbacks(run: RunDir, config: TrainConfig, best_so_far: float | None) -> list:
     """Backup (resume), CSV history, checkpoints of the best and last model, TensorBoard, early stop.
 
@@ -125,6 +86,6 @@ def callbacks(run: RunDir, config: TrainConfig, best_so_far: float | None) -> li
             initial_value_threshold=best_so_far,
         ),
         keras.callbacks.ModelCheckpoint(str(run.last)),
-        TensorBoardScalars(run.logs),
+        keras.callbacks.TensorBoard(str(run.logs), write_graph=True),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
     ]
