@@ -211,10 +211,12 @@ def main() -> None:
     parser.add_argument(
         "--data", help="folder to keep the generated files in (default: a temp folder)"
     )
+    parser.add_argument("--rounds", type=int, help="rounds to keep the best of (default 3)")
     parser.add_argument("--measure", choices=LOADERS, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     count, rounds, epochs = (16, 2, 1) if args.quick else (48, 3, EPOCHS)
+    rounds = args.rounds or rounds
     if args.measure:  # one measurement in this fresh process; print the rate
         print(measure(args.measure, Path(args.data), args.seed, epochs))
         return

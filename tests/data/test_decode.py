@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import av
 import numpy as np
 import pytest
 from videogen import CODECS, pattern, psnr, write_video
@@ -19,6 +20,28 @@ def test_codec_pixels_match_source(media, name):
     else:
         assert psnr(video.frames, source) >= 40.0, name
     np.testing.assert_allclose(video.timestamps, np.arange(10) / 10, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", sorted(CODECS))
+def test_rgb_conversion_equals_pyav_default(media, name):
+    """`read_video` converts with swscale on one thread and a reused converter: the same
+    pixels as PyAV's own `to_ndarray(format="rgb24")`, and as its area-filter scaling."""
+    with av.open(str(media[name])) as container:
+        decoded = list(container.decode(video=0))
+    expected = np.stack([frame.to_ndarray(format="rgb24") for frame in decoded])
+    np.testing.assert_array_equal(read_video(media[name]).frames, expected)
+    side = min(expected.shape[1:3]) // 2
+    width, height = decoded[0].width, decoded[0].height
+    scale = side / min(width, height)
+    scaled = np.stack(
+        [
+            frame.reformat(
+                round(width * scale), round(height * scale), "rgb24", interpolation="AREA"
+            ).to_ndarray()
+            for frame in decoded
+        ]
+    )
+    np.testing.assert_array_equal(read_video(media[name], shorter_side=side).frames, scaled)
 
 
 def test_subset_in_any_order_with_repeats(media):
