@@ -119,11 +119,17 @@ class VideoHyperModel(keras_tuner.HyperModel):
     """Builds and compiles one trial's model from `config` and the trial's values."""
 
     def __init__(
-        self, config: TrainConfig, space: dict[str, Spec], num_classes: int, steps_per_epoch: int
+        self,
+        config: TrainConfig,
+        space: dict[str, Spec],
+        num_classes: int,
+        steps_per_epoch: int,
+        jit_compile: bool = False,
     ) -> None:
         super().__init__(name=config.model)
         self.config, self.space = config, space
         self.num_classes, self.steps_per_epoch = num_classes, steps_per_epoch
+        self.jit_compile = jit_compile
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         values = {name: _declare(hp, name, spec) for name, spec in self.space.items()}
@@ -131,7 +137,7 @@ class VideoHyperModel(keras_tuner.HyperModel):
         model = models.build(
             config.model, self.num_classes, input_shape=config.input_shape, **config.model_options
         )
-        compile_model(model, config, self.steps_per_epoch)
+        compile_model(model, config, self.steps_per_epoch, self.jit_compile)
         return model
 
 
@@ -168,8 +174,9 @@ def tune(
     config = TrainConfig(model=model, data=str(resolve_source(data)), **options)
     space = space or search_space(model)
     hardware.seed_everything(config.seed, deterministic=False)
+    jit_compile = hardware.accelerate()  # trials get the set-up of the final training
     train_ds, val_ds, class_names, steps = fit_datasets(Path(config.data), config)
-    hypermodel = VideoHyperModel(config, space, len(class_names), steps)
+    hypermodel = VideoHyperModel(config, space, len(class_names), steps, jit_compile)
     common = dict(objective="val_loss", seed=config.seed, directory=str(out), project_name="tuner")
     if algorithm == "hyperband":
         tuner = keras_tuner.Hyperband(hypermodel, max_epochs=config.epochs, factor=3, **common)
