@@ -59,6 +59,15 @@ def test_scan_command_json_and_exit_code(messy, capsys):
     assert statuses == {name: status for name, (status, _) in EXPECTED.items()}
 
 
+def test_scan_command_quiet_lists_only_trouble(messy, capsys):
+    assert main(["scan", str(messy), "--quiet", "--no-progress", "--workers", "1"]) == 1
+    *listed, last = capsys.readouterr().out.splitlines()
+    troubled = sorted(name for name, (status, _) in EXPECTED.items() if status != "ok")
+    shown = sorted(line.split(" (")[0].split()[-1].rsplit("/", 1)[-1] for line in listed)
+    assert shown == troubled
+    assert last == "6 files, 1 ok, 2 unreadable, 1 too short, 2 odd"
+
+
 def test_scan_command_text_and_clean_folder(class_tree, capsys):
     assert main(["scan", str(class_tree / "red"), "--no-progress"]) == 0
     out = capsys.readouterr().out.splitlines()

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, help="decoding threads (default: one per CPU)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--quiet", action="store_true", help="text report: list only the files that are not ok"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         for r in results:
+            if args.quiet and r.status == "ok":
+                continue
             detail = (
                 r.reason
                 if r.status != "ok"
