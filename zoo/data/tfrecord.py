@@ -52,11 +52,31 @@ SHARD_PATTERN = "*.tfrecord*"
 _TF_TAGS = re.compile(r"\{\{.*?\}\}|\[\[.*?\]\]|\[Op:.*")  # node names and op tags in TF errors
 
 
+class _JpegList(Sequence[bytes]):
+    """The JPEG bytes of a record's frames, taken from the parsed message only when asked for.
+
+    A record holds every frame of its clip, and a clip samples a few: copying
+    all of them out cost 0.9 ms a record of 150 frames, against 0.1 ms for
+    the parse itself. A frame without bytes reads as `b""`, which then fails
+    to decode like any other broken frame.
+    """
+
+    def __init__(self, features) -> None:
+        self._features = features
+
+    def __len__(self) -> int:
+        return len(self._features)
+
+    def __getitem__(self, index: int) -> bytes:
+        values = self._features[index].bytes_list.value
+        return values[0] if values else b""
+
+
 @dataclasses.dataclass
 class Record:
     """One parsed record: its JPEG frames and the context features (-1 / "" where absent)."""
 
-    jpegs: list[bytes]
+    jpegs: Sequence[bytes]
     label: int
     text: str
     media_id: str
@@ -232,9 +252,8 @@ def read_example(serialized: bytes) -> Record:
     labels = context[LABEL_INDEX_KEY].int64_list.value if LABEL_INDEX_KEY in context else []
     texts = context[LABEL_TEXT_KEY].bytes_list.value if LABEL_TEXT_KEY in context else []
     ids = context[MEDIA_ID_KEY].bytes_list.value if MEDIA_ID_KEY in context else []
-    frames = example.feature_lists.feature_list[IMAGE_KEY].feature
     return Record(
-        jpegs=[frame.bytes_list.value[0] for frame in frames if frame.bytes_list.value],
+        jpegs=_JpegList(example.feature_lists.feature_list[IMAGE_KEY].feature),
         label=int(labels[0]) if labels else -1,
         text=texts[0].decode(errors="replace") if texts else "",
         media_id=ids[0].decode(errors="replace") if ids else "",
