@@ -81,3 +81,15 @@ def test_raise_names_the_record(damaged):
     assert info.value.path == f"{damaged / 'a.tfrecord'} record 2"
     assert info.value.reason.startswith("frames of clip2.mp4 do not decode (")
     assert isinstance(info.value.__cause__, tf.errors.InvalidArgumentError)
+
+
+def test_frame_without_bytes_is_a_broken_frame_not_a_missing_one():
+    """A frame entry with no JPEG bytes keeps its place: the record fails to decode,
+    naming it, instead of silently shifting the later frames one place forward."""
+    example = tf.train.SequenceExample.FromString(_record(0))
+    example.feature_lists.feature_list[tfrecord.IMAGE_KEY].feature[1].ClearField("bytes_list")
+    every_frame = lambda num_frames, seed: np.arange(num_frames)[None]  # noqa: E731
+    with pytest.raises(VideoDecodeError) as info:
+        tfrecord.decode_record(example.SerializeToString(), b"s.tfrecord", 0, 0, every_frame)
+    assert info.value.path == "s.tfrecord record 0"
+    assert info.value.reason.startswith("frames of clip0.mp4 do not decode (")
