@@ -99,7 +99,7 @@ def train(
     gpu = hardware.has_gpu()
     deterministic = not gpu if deterministic is None else deterministic
     hardware.seed_everything(config.seed, deterministic)
-    jit_compile = hardware.accelerate(gpu) and not deterministic  # Keras: no XLA under determinism
+    jit_compile = hardware.accelerate(gpu, deterministic)
     train_ds, val_ds, class_names, steps = fit_datasets(Path(config.data), config)
     with strategy.scope():
         net = models.build(

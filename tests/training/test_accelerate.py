@@ -74,6 +74,11 @@ def test_accelerate_keeps_float32_without_a_gpu():
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
+def test_no_xla_for_a_deterministic_run_even_with_a_gpu():
+    assert hardware.accelerate(gpu=True, deterministic=True) is False
+    assert keras.mixed_precision.global_policy().name == "mixed_float16"
+
+
 def test_mixed_precision_and_xla_run_learns(
     tiny_digits, tmp_path, monkeypatch, without_op_determinism
 ):

@@ -52,20 +52,21 @@ def non_chief_name() -> str | None:
     return f"{kind}-{index}"
 
 
-def accelerate(gpu: bool | None = None) -> bool:
+def accelerate(gpu: bool | None = None, deterministic: bool = False) -> bool:
     """Sets the global dtype policy; returns whether to XLA-compile (`jit_compile`).
 
     With a GPU (`gpu=None`: whether TensorFlow sees one) the policy becomes
     `mixed_float16` (float16 compute, float32 weights; Keras then scales the
-    loss) and the answer is True. Both only pay off on an accelerator: on a
-    CPU float16 is slower and XLA compilation costs more than it saves, so the
-    CPU keeps float32 and no XLA. `gpu=True` forces the GPU set-up anywhere
-    (the tests run it on a CPU).
+    loss) and the answer is True, unless the run is `deterministic`: Keras
+    allows no XLA under op determinism (it would turn it off with a warning).
+    Both only pay off on an accelerator: on a CPU float16 is slower and XLA
+    compilation costs more than it saves, so the CPU keeps float32 and no XLA.
+    `gpu=True` forces the GPU set-up anywhere (the tests run it on a CPU).
     """
     if gpu is None:
         gpu = has_gpu()
     keras.mixed_precision.set_global_policy("mixed_float16" if gpu else "float32")
-    return gpu
+    return gpu and not deterministic
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
