@@ -90,7 +90,8 @@ def loader_steps_per_second(ds: tf.data.Dataset, steps: int) -> tuple[float, flo
 def compare(model: str, data: str, rounds: int, epochs: int) -> float:
     """Prints the rounds of one model; returns its best mp4 / best memory steps/s."""
     config = TrainConfig(model=model, data=data, epochs=epochs)
-    mp4, _, class_names, steps = fit_datasets(Path(config.data), config)
+    data = fit_datasets(Path(config.data), config)
+    mp4, class_names, steps = data.train, data.class_names, data.steps
     batches = list(mp4.take(steps))
     memory = (
         tf.data.Dataset.from_tensor_slices(

@@ -8,7 +8,9 @@ and TensorFlow loads only for commands that need it.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
+import importlib.metadata
 import os
 import sys
 
@@ -33,12 +35,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class DefaultsShown(argparse.HelpFormatter):
+    """`--help` shows each option's default, unless its help text already names it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = "default" in text or action.default in (None, False, argparse.SUPPRESS)
+        return text if shown or not action.option_strings else f"{text} (default: %(default)s)"
+
+
 class UserError(Exception):
     """A mistake the user can fix: printed as one line, exit code 2, no traceback."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zoo", description="Video deep learning with Keras.")
+    version = importlib.metadata.version("zoo")
+    parser.add_argument("--version", action="version", version=f"zoo {version}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
@@ -52,18 +65,47 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     module = importlib.import_module(COMMANDS[argv[0]][0])
-    parser = argparse.ArgumentParser(prog=f"zoo {argv[0]}", description=COMMANDS[argv[0]][1])
+    parser = argparse.ArgumentParser(
+        prog=f"zoo {argv[0]}", description=COMMANDS[argv[0]][1], formatter_class=DefaultsShown
+    )
     module.add_arguments(parser)
     args = parser.parse_args(argv[1:])
+    code = _run(module, args, argv[0])
+    # Objects of a failed command (a tf.data iterator among them) may sit in
+    # reference cycles with its error; deleted at interpreter exit, an iterator
+    # waits forever for decoding threads that can no longer run Python.
+    gc.collect()
+    return code
+
+
+def _run(module, args: argparse.Namespace, command: str) -> int:
+    """Runs one command; a user mistake or a stopped pipeline becomes one error line."""
     try:
         return int(module.run(args) or 0)
     except (UserError, FileNotFoundError, FileExistsError, KeyError, ValueError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"zoo {argv[0]}: error: {message}", file=sys.stderr)
-        return 2
+        return _fail(command, str(message), 2)
     except KeyboardInterrupt:
-        print(f"zoo {argv[0]}: interrupted", file=sys.stderr)
-        return 130
+        return _fail(command, "interrupted", 130)
+    except Exception as err:
+        if not _is_tensorflow_error(err):
+            raise  # a bug: its traceback helps
+        return _fail(command, _first_line(err.message), 1)
+
+
+def _is_tensorflow_error(err: BaseException) -> bool:
+    """A `tf.errors.OpError` (checked without importing TensorFlow)."""
+    return any(cls.__module__.startswith("tensorflow.") for cls in type(err).__mro__[:-2])
+
+
+def _first_line(message: str) -> str:
+    return next((line.strip() for line in message.splitlines() if line.strip()), "failed")
+
+
+def _fail(command: str, message: str, code: int) -> int:
+    """Prints `message` as the command's one error line; returns the exit code."""
+    print(f"zoo {command}: error: {message}", file=sys.stderr, flush=True)
+    return code
 
 
 if __name__ == "__main__":

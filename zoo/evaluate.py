@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.data import tfrecord
+from zoo.data.pipeline import raise_decode_errors
+from zoo.data.sources import ClipList, from_csv, splits_of
 from zoo.training.data import multi_view_dataset, resolve_source
 from zoo.training.metrics import classification_metrics, format_report
 from zoo.training.plots import plot_confusion, plot_mistakes
@@ -58,7 +62,31 @@ def predict_views(
         labels.append(y)
         probs.append(p)
         progress.update(step)
+    if not labels:  # every video was skipped
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32), mistakes
     return np.concatenate(labels), np.concatenate(probs), mistakes
+
+
+def evaluation_set(
+    run: RunDir, data: str | os.PathLike | None, split: str
+) -> tuple[Path | ClipList, str | None, str]:
+    """What to evaluate: `(source, split to read or None, description)`.
+
+    - the `split` of `data` (default: the run's data) when it has one;
+    - without `data`, on a source that lacks `split`: the videos held out for
+      validation during training (RUN/splits.csv), when there are any;
+    - a source with no splits at all: every video in it.
+    """
+    source = resolve_source(data if data is not None else run.read_config().data)
+    splits = splits_of(source)
+    if tfrecord.list_shards(source) or split in splits:
+        return source, split, f"the {split} split of {source}"
+    if data is None and run.splits.exists():
+        held_out = from_csv(run.splits, "val", class_names=run.read_labels())
+        return held_out, None, f"the videos of {source} held out for validation ({run.splits})"
+    if not splits:
+        return source, None, f"every video of {source}"
+    raise ValueError(f"{source}: has no {split!r} split (it has {', '.join(splits)})")
 
 
 def evaluate(
@@ -70,38 +98,60 @@ def evaluate(
     batch_size: int = 8,
     max_mistakes: int = 12,
     verbose: int = 1,
+    on_error: str = "raise",
 ) -> dict[str, Any]:
     """Evaluates the best model of `run` on `split` of `data` (default: the run's training data).
 
+    Which videos are evaluated when `data` lacks `split` is `evaluation_set`'s
+    rule. With `on_error="skip"`, broken videos are left out, counted in
+    `skipped` and listed in RUN/eval/skipped.json.
+
     Returns:
         The metrics of `zoo.training.metrics.classification_metrics`, plus
-        `split`, `data`, `num_clips`, `num_crops` and `views` (clips x crops).
+        `split`, `data` (what was evaluated), `num_clips`, `num_crops`, `views`
+        (clips x crops) and `skipped`.
     """
     run_dir = RunDir(Path(run))
     config = run_dir.read_config()
     class_names = run_dir.read_labels()
-    source = resolve_source(data if data is not None else config.data)
-    ds = multi_view_dataset(source, config, split, num_clips, num_crops, batch_size)
+    source, chosen, described = evaluation_set(run_dir, data, split)
+    ds = multi_view_dataset(source, config, chosen, num_clips, num_crops, batch_size, on_error)
     if list(ds.class_names) != class_names:
         raise ValueError(
-            f"{source}: classes {list(ds.class_names)} differ from the run's "
+            f"{described}: classes {list(ds.class_names)} differ from the run's "
             f"labels.txt {class_names}"
         )
     model = keras.saving.load_model(run_dir.model)
     views = num_clips * num_crops
     print(
-        f"evaluating {run_dir.model} on {ds.num_videos} {split} videos, {views} views each "
-        f"({num_clips} clips x {num_crops} crops)",
+        f"evaluating {run_dir.model} on {ds.num_videos} videos ({described}), {views} views "
+        f"each ({num_clips} clips x {num_crops} crops)",
         flush=True,
-    )
-    y_true, probs, mistakes = predict_views(model, ds, max_mistakes, verbose)
-
-    metrics = classification_metrics(y_true, probs, class_names)
-    metrics.update(
-        split=split, data=str(source), num_clips=num_clips, num_crops=num_crops, views=views
     )
     out = run_dir.eval
     out.mkdir(parents=True, exist_ok=True)
+    with raise_decode_errors():
+        y_true, probs, mistakes = predict_views(model, ds, max_mistakes, verbose)
+    skipped = dict(ds.skipped.skipped)
+    (out / "skipped.json").unlink(missing_ok=True)
+    if skipped:
+        (out / "skipped.json").write_text(json.dumps(skipped, indent=2) + "\n")
+        print(
+            f"skipped {len(skipped)} broken files (listed in {out / 'skipped.json'})",
+            file=sys.stderr,
+        )
+    if not len(y_true):
+        raise ValueError(f"{described}: no video could be decoded")
+
+    metrics = classification_metrics(y_true, probs, class_names)
+    metrics.update(
+        split=chosen,
+        data=described,
+        num_clips=num_clips,
+        num_crops=num_crops,
+        views=views,
+        skipped=len(skipped),
+    )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (out / "confusion_matrix.json").write_text(
         json.dumps(
@@ -123,9 +173,9 @@ def evaluate(
     )
     report = format_report(
         metrics,
-        f"{run_dir.root} on the {split} split of {source}: "
-        f"{len(y_true)} videos, {views} views each "
-        f"({num_clips} clips x {num_crops} crops), averaged",
+        f"{run_dir.root} on {described}: {len(y_true)} videos"
+        + (f" ({len(skipped)} broken ones skipped)" if skipped else "")
+        + f", {views} views each ({num_clips} clips x {num_crops} crops), averaged",
     )
     (out / "report.txt").write_text(report)
     print(report, end="", flush=True)

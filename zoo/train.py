@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,9 @@ import keras
 import tensorflow as tf
 
 from zoo import models
+from zoo.data.errors import SkipReport
+from zoo.data.pipeline import raise_decode_errors
+from zoo.data.sources import to_csv
 from zoo.training import hardware, multiworker, recipe
 from zoo.training.data import fit_datasets, resolve_source
 from zoo.training.plots import plot_curves
@@ -51,6 +55,25 @@ def _epochs_done(run: RunDir, config: TrainConfig) -> int | None:
     return done
 
 
+def report_skipped(run: RunDir, skipped: dict[str, SkipReport]) -> None:
+    """Lists the files skipped so far in RUN/skipped.json and says how many on stderr."""
+    total = run.record_skipped({name: dict(report.skipped) for name, report in skipped.items()})
+    if total:
+        print(
+            f"skipped {total} broken files (listed in {run.skipped})", file=sys.stderr, flush=True
+        )
+
+
+def check_task(model: str) -> None:
+    """Refuses a model that does not take video clips: `train` feeds it video."""
+    task = models.entry(model).task
+    if task != "video":
+        raise ValueError(
+            f"model {model!r} takes {task.replace('_', '-')} input, but training data here is "
+            f"video clips; video models: {', '.join(models.available('video'))}"
+        )
+
+
 def train(
     model: str,
     data: str | os.PathLike,
@@ -59,14 +82,17 @@ def train(
     deterministic: bool | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = 1,
+    on_error: str = "raise",
     **options,
 ) -> Path:
     """Trains `model` on the train split of `data`, validating on its val split, into `out`.
 
     Args:
-        model: a name from `zoo.models.available()`.
-        data: a folder tree or CSV manifest with train and val splits, or the
-            name of a built-in data set ("moving_digits"), built on first use.
+        model: a name from `zoo.models.available("video")`.
+        data: a folder tree or CSV manifest, TFRecord shards, or the name of a
+            built-in data set ("moving_digits"), built on first use. Without a
+            val split, `val_fraction` of the (train) videos are held out for
+            validation, seeded and grouped, and listed in RUN/splits.csv.
         out: the run folder. If it holds an interrupted run with the same
             settings, training resumes from its last finished epoch; if it
             holds the same run finished, nothing is done.
@@ -76,15 +102,19 @@ def train(
             mixed precision and XLA instead.
         callbacks: extra Keras callbacks, run after the recipe's own.
         verbose: Keras progress output (1: progress bar, 2: a line per epoch).
+        on_error: "raise" stops at the first broken video with
+            `VideoDecodeError`; "skip" leaves broken videos out, lists them in
+            RUN/skipped.json and says how many on stderr.
         **options: fields of `TrainConfig` (epochs, batch_size, clip_len,
             frame_step, size, optimizer, learning_rate, weight_decay,
             warmup_epochs, label_smoothing, augment, patience, seed,
-            model_options).
+            model_options, val_fraction).
 
     Returns:
         The run folder. Non-chief workers of a multi-worker run write theirs
         to `out/workers/<name>/`.
     """
+    check_task(model)
     strategy = hardware.choose_strategy()
     worker = hardware.non_chief_name()
     run = RunDir(Path(out) if worker is None else Path(out) / "workers" / worker)
@@ -100,17 +130,19 @@ def train(
     deterministic = not gpu if deterministic is None else deterministic
     hardware.seed_everything(config.seed, deterministic)
     jit_compile = hardware.accelerate(gpu, deterministic)
-    train_ds, val_ds, class_names, steps = fit_datasets(Path(config.data), config)
+    data = fit_datasets(Path(config.data), config, on_error)
     with strategy.scope():
         net = models.build(
-            model, len(class_names), input_shape=config.input_shape, **config.model_options
+            model, len(data.class_names), input_shape=config.input_shape, **config.model_options
         )
-        recipe.compile_model(net, config, steps, jit_compile)
+        recipe.compile_model(net, config, data.steps, jit_compile)
+    if data.held_out is not None:
+        to_csv(data.held_out, run.splits, "val")
     run.write(
         config,
-        class_names,
+        data.class_names,
         {
-            "num_classes": len(class_names),
+            "num_classes": len(data.class_names),
             "input_shape": list(config.input_shape),
             "strategy": type(strategy).__name__,
             "replicas": strategy.num_replicas_in_sync,
@@ -121,15 +153,19 @@ def train(
     best = min((row["val_loss"] for row in run.read_history()), default=None)
     multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     agree = [multiworker.AverageStatistics()] if multi_worker else []
-    net.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        steps_per_epoch=steps,
-        shuffle=False,
-        callbacks=[*agree, *recipe.callbacks(run, config, best), *callbacks],
-        verbose=verbose,
-    )
+    try:
+        with raise_decode_errors(net):
+            net.fit(
+                data.train,
+                validation_data=data.val,
+                epochs=config.epochs,
+                steps_per_epoch=data.steps,
+                shuffle=False,
+                callbacks=[*agree, *recipe.callbacks(run, config, best), *callbacks],
+                verbose=verbose,
+            )
+    finally:
+        report_skipped(run, data.skipped)
     history = run.read_history()
     plot_curves(history, run.curves)
     best_row = min(history, key=lambda row: row["val_loss"])

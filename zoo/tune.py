@@ -175,18 +175,18 @@ def tune(
     space = space or search_space(model)
     hardware.seed_everything(config.seed, deterministic=False)
     jit_compile = hardware.accelerate()  # trials get the set-up of the final training
-    train_ds, val_ds, class_names, steps = fit_datasets(Path(config.data), config)
-    hypermodel = VideoHyperModel(config, space, len(class_names), steps, jit_compile)
+    data = fit_datasets(Path(config.data), config)
+    hypermodel = VideoHyperModel(config, space, len(data.class_names), data.steps, jit_compile)
     common = dict(objective="val_loss", seed=config.seed, directory=str(out), project_name="tuner")
     if algorithm == "hyperband":
         tuner = keras_tuner.Hyperband(hypermodel, max_epochs=config.epochs, factor=3, **common)
     else:
         tuner = keras_tuner.RandomSearch(hypermodel, max_trials=max_trials, **common)
     tuner.search(
-        train_ds,
-        validation_data=val_ds,
+        data.train,
+        validation_data=data.val,
         epochs=config.epochs,
-        steps_per_epoch=steps,
+        steps_per_epoch=data.steps,
         shuffle=False,
         verbose=verbose,
         callbacks=[

@@ -8,33 +8,68 @@ import json
 NAME = "train"
 
 
+def json_object(text: str) -> dict:
+    """`--model-options`: a JSON object, or argparse's one-line usage error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({err.msg}): {text}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON object such as '{{\"width\": 8}}': {text}"
+        )
+    return value
+
+
+def add_on_error_argument(parser: argparse.ArgumentParser) -> None:
+    """`--on-error skip|raise`, shared by the commands that read many videos."""
+    parser.add_argument(
+        "--on-error",
+        choices=("skip", "raise"),
+        default="skip",
+        help="a broken video: skip it (counted, listed at the end and in the output folder) "
+        "or stop with its name",
+    )
+
+
 def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
     """The `TrainConfig` options, shared by `zoo train` and `zoo tune`."""
     parser.add_argument("--model", required=True, help="a name from `zoo models`")
     parser.add_argument(
         "--data",
         required=True,
-        help="folder tree or CSV manifest with train/val splits, or moving_digits",
+        help="folder per class (with or without train/val/test), CSV manifest, TFRecord "
+        "shards, or moving_digits",
     )
     parser.add_argument("--out", required=True, help="the run folder (rerun it to resume)")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=10, help="passes over the training videos")
+    parser.add_argument("--batch-size", type=int, default=16, help="clips per training step")
     parser.add_argument("--clip-len", type=int, default=8, help="frames per clip")
     parser.add_argument("--frame-step", type=int, default=2, help="distance between frames")
     parser.add_argument("--size", type=int, default=64, help="frame height and width")
     parser.add_argument("--optimizer", default="adamw", help="adamw, adam, sgd or rmsprop")
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
-    parser.add_argument("--weight-decay", type=float, default=1e-4)
-    parser.add_argument("--warmup-epochs", type=float, default=1.0)
-    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW / SGD decay")
+    parser.add_argument(
+        "--warmup-epochs", type=float, default=1.0, help="linear warm-up before the cosine decay"
+    )
+    parser.add_argument("--label-smoothing", type=float, default=0.1, help="of the targets")
     parser.add_argument("--no-augment", action="store_true", help="no random crops or colour")
     parser.add_argument("--patience", type=int, default=5, help="early-stopping patience")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds sampling, augmentation and weights"
+    )
+    parser.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of the videos held out for validation when the data has no val split",
+    )
     parser.add_argument(
         "--model-options",
-        type=json.loads,
+        type=json_object,
         default={},
-        help="builder options as JSON, e.g. '{\"width\": 8}'",
+        help="builder options as JSON, e.g. '{\"width\": 8}' (`zoo models` lists the models)",
     )
 
 
@@ -55,11 +90,13 @@ def recipe_options(args: argparse.Namespace) -> dict:
         patience=args.patience,
         seed=args.seed,
         model_options=args.model_options,
+        val_fraction=args.val_fraction,
     )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_recipe_arguments(parser)
+    add_on_error_argument(parser)
     parser.add_argument(
         "--deterministic",
         action=argparse.BooleanOptionalAction,
@@ -79,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         args.data,
         args.out,
         deterministic=args.deterministic,
+        on_error=args.on_error,
         **recipe_options(args),
     )
     return 0

@@ -67,9 +67,12 @@ class SkipReport:
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
 
     def add(self, path: str, reason: str) -> None:
+        """Records a skip; the first skip of each file is logged (a file repeats every epoch)."""
         with self._lock:
+            new = path not in self.skipped
             self.skipped[path] = reason
-        log.warning("skipped %s: %s", path, reason)
+        if new:
+            log.warning("skipped %s: %s", path, reason)
 
     def __len__(self) -> int:
         return len(self.skipped)

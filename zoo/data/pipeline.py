@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import math
 import os
+import types
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 
@@ -45,23 +47,78 @@ from zoo.data.transforms import CROP_SCALE, augment_clip, flip_draw, normalize, 
 
 
 @contextlib.contextmanager
-def raise_decode_errors() -> Iterator[None]:
+def raise_decode_errors(*models: object) -> Iterator[None]:
     """Inside it, a pipeline stopped by a broken video raises `VideoDecodeError`, not TF's error.
 
-        with raise_decode_errors():
+        with raise_decode_errors(model):
             model.fit(video_dataset(...))
+
+    Whatever stops the block, the tf.data iterators it was reading are deleted
+    before the error leaves it, while decoding threads can still finish their
+    clip. Left to the error's traceback, an iterator would be deleted only when
+    the interpreter exits; by then CPython no longer lets other threads take
+    the GIL, so the clips being decoded in `tf.numpy_function` never return,
+    and the iterator's destructor waits for them forever (a run that prints its
+    error and then hangs).
+
+    Args:
+        *models: Keras models trained or evaluated in the block; Keras keeps
+            the validation iterator of an interrupted `fit` on the model
+            (`_eval_epoch_iterator`), so it is dropped too.
 
     Raises:
         VideoDecodeError: rebuilt from the `tf.errors.InvalidArgumentError`
             (`VideoDecodeError.from_tf_error`), which becomes its `__cause__`.
+            Every other error is raised unchanged.
     """
     try:
         yield
-    except tf.errors.InvalidArgumentError as err:
-        decode_error = VideoDecodeError.from_tf_error(err)
+    except BaseException as err:
+        release_iterators(err, models)
+        decode_error = (
+            VideoDecodeError.from_tf_error(err) if isinstance(err, tf.errors.OpError) else None
+        )
         if decode_error is None:
             raise
         raise decode_error from err
+
+
+def release_iterators(err: BaseException, models: Sequence[object] = ()) -> None:
+    """Deletes the tf.data iterators held by the frames `err` passed through, and by `models`.
+
+    The local variables of every frame that `err`, its causes and contexts can
+    reach are cleared (frames still running are left alone), then the garbage
+    collector runs, so that iterators caught in reference cycles are deleted
+    now as well. That includes the callers of the traceback's frames
+    (`f_back`): TensorFlow shortens the tracebacks it raises, and a frame it
+    cut out still holds the iterator and is reachable from the frame below it.
+    """
+    for frame in _reachable_frames(err):
+        with contextlib.suppress(RuntimeError):  # a running frame cannot be cleared
+            frame.clear()
+    for model in models:
+        if getattr(model, "_eval_epoch_iterator", None) is not None:
+            model._eval_epoch_iterator = None
+    gc.collect()
+
+
+def _reachable_frames(err: BaseException) -> Iterator[types.FrameType]:
+    """Every frame of the tracebacks of `err` and its chain, with the frames that called them."""
+    errors, seen = [err], set()
+    while errors:
+        error = errors.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        errors += [error.__cause__, error.__context__]
+        tb = error.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            while frame is not None and id(frame) not in seen:
+                seen.add(id(frame))
+                yield frame
+                frame = frame.f_back
+            tb = tb.tb_next
 
 
 @dataclasses.dataclass(frozen=True)
@@ -329,7 +386,7 @@ def video_dataset(
         ds = ds.cache(cache if isinstance(cache, str) else "")
     swap = label_swap(class_names, flip_label_map) if flip_label_map else None
     flip = flip or swap is not None
-    ds = transform(ds, size, augment, flip, spec.clips_per_video > 1, deterministic, swap, mean_std)
+    ds = transform(ds, size, augment, flip, spec.sampler == "multi", deterministic, swap, mean_std)
     ds = batch(ds, batch_size, repeat)
     ds.class_names = class_names
     ds.skipped = skips

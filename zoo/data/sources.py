@@ -103,6 +103,55 @@ def from_csv(
     )
 
 
+def splits_of(source: str | os.PathLike | ClipList) -> list[str]:
+    """The split names a folder tree or manifest holds, in `SPLITS` order; [] when it has none.
+
+    A tree has splits when it holds `train/`, `val/` or `test/` folders; a
+    manifest when its `split` column has values. A `ClipList` has none.
+    """
+    if isinstance(source, ClipList):
+        return []
+    path = Path(source)
+    if path.is_dir():
+        return [s for s in SPLITS if (path / s).is_dir()]
+    if path.suffix.lower() == ".csv":
+        with open(path, newline="") as f:
+            found = {row.get("split") or "" for row in csv.DictReader(f)} - {""}
+        return [s for s in SPLITS if s in found] + sorted(found - set(SPLITS))
+    return []
+
+
+def subset(clips: ClipList, keep: Sequence[int]) -> ClipList:
+    """The clips at positions `keep`, with the same class names."""
+    return ClipList(
+        paths=[clips.paths[i] for i in keep],
+        labels=[clips.labels[i] for i in keep],
+        class_names=clips.class_names,
+        start=[clips.start[i] for i in keep],
+        end=[clips.end[i] for i in keep],
+        group=[clips.group[i] for i in keep],
+    )
+
+
+def to_csv(clips: ClipList, manifest: str | os.PathLike, split: str | None = None) -> None:
+    """Writes `clips` as a manifest `from_csv` reads back: `path,label,start,end,group,split`.
+
+    Paths are written as they are (absolute paths stay valid wherever the
+    manifest goes); labels as class names; empty `start`/`end` for NaN.
+    """
+
+    def seconds(value: float) -> str:
+        return "" if value != value else repr(value)  # NaN is the only value unequal to itself
+
+    with open(manifest, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label", "start", "end", "group", "split"])
+        for i, path in enumerate(clips.paths):
+            label = clips.class_names[clips.labels[i]]
+            start, end = seconds(clips.start[i]), seconds(clips.end[i])
+            writer.writerow([path, label, start, end, clips.group[i], split or ""])
+
+
 def list_clips(source: str | os.PathLike | ClipList, split: str | None = None) -> ClipList:
     """Any accepted source as a `ClipList`: a `ClipList`, a folder tree or a `.csv` manifest."""
     if isinstance(source, ClipList):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from zoo.data.sources import SPLITS, ClipList
+from zoo.data.sources import SPLITS, ClipList, subset
 
 MAX_FOLDS = 20
 
@@ -66,19 +66,11 @@ def stratified_split(
 
 
 def split_clips(
-    clips: ClipList, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0
+    clips: ClipList,
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+    names: Sequence[str] = SPLITS,
 ) -> dict[str, ClipList]:
-    """`clips` cut into "train", "val" and "test" `ClipList`s, grouped by `clips.group`."""
-    assigned = grouped_split(clips.labels, clips.group, fractions, seed)
-    result = {}
-    for name in SPLITS:
-        keep = np.flatnonzero(assigned == name)
-        result[name] = ClipList(
-            paths=[clips.paths[i] for i in keep],
-            labels=[clips.labels[i] for i in keep],
-            class_names=clips.class_names,
-            start=[clips.start[i] for i in keep],
-            end=[clips.end[i] for i in keep],
-            group=[clips.group[i] for i in keep],
-        )
-    return result
+    """`clips` cut into one `ClipList` per name in `names`, grouped by `clips.group`."""
+    assigned = grouped_split(clips.labels, clips.group, fractions, seed, names)
+    return {name: subset(clips, np.flatnonzero(assigned == name)) for name in names}

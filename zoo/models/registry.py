@@ -54,8 +54,19 @@ def entry(name: str) -> Entry:
 
 
 def build(name: str, num_classes: int, **options) -> keras.Model:
-    """Builds model `name` with `num_classes` outputs; `options` go to its builder."""
-    return entry(name).builder(num_classes=num_classes, **options)
+    """Builds model `name` with `num_classes` outputs; `options` go to its builder.
+
+    Raises:
+        ValueError: an option the builder does not take (the message lists those it does).
+    """
+    builder = entry(name).builder
+    unknown = sorted(set(options) - set(inspect.signature(builder).parameters))
+    if unknown:
+        valid = ", ".join(default_options(name))
+        raise ValueError(
+            f"model {name!r} has no option {', '.join(map(repr, unknown))}; options: {valid}"
+        )
+    return builder(num_classes=num_classes, **options)
 
 
 def default_options(name: str) -> dict:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import sys
 from pathlib import Path
 
 import tensorflow as tf
 
 from zoo import datasets
-from zoo.data import video_dataset
+from zoo.data import tfrecord, video_dataset
+from zoo.data.errors import SkipReport
+from zoo.data.sources import ClipList, list_clips, splits_of
+from zoo.data.splits import split_clips
 from zoo.training.run import TrainConfig
 
 
 def resolve_source(data: str | os.PathLike) -> Path:
-    """A folder tree or manifest path; a built-in data set name builds it (once, in the cache)."""
-    path = Path(data)
+    """The absolute path of a folder tree, manifest or shards; a built-in data set name builds
+    it (once, in the cache). Absolute, so that a run folder works from any working directory.
+    """
+    path = Path(data).absolute()
     if not path.exists() and str(data) in datasets.AVAILABLE:
-        return datasets.make(str(data))
+        return datasets.make(str(data)).absolute()
     if not path.exists():
         raise FileNotFoundError(
             f"{data}: no such folder or manifest (built-in data sets: {', '.join(datasets.AVAILABLE)})"
@@ -39,39 +46,93 @@ def one_hot(ds: tf.data.Dataset, num_classes: int) -> tf.data.Dataset:
     return ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def fit_datasets(
-    source: Path, config: TrainConfig
-) -> tuple[tf.data.Dataset, tf.data.Dataset, list[str], int]:
-    """Training and validation sets of one run, with one-hot labels.
+@dataclasses.dataclass
+class FitData:
+    """The datasets of one run.
 
-    The training set repeats (shuffled and augmented anew each epoch), so every
-    epoch has exactly `steps_per_epoch` full batches on every worker.
+    `train` repeats (shuffled and augmented anew each epoch), so every epoch
+    has exactly `steps` full batches on every worker; batches are
+    `(float32 (B, T, size, size, 3), float32 one-hot (B, classes))`.
+    `held_out` holds the validation clips when they were held out of a source
+    without a val split (None otherwise). `skipped` reports the broken files
+    each set skipped under `on_error="skip"`.
+    """
+
+    train: tf.data.Dataset
+    val: tf.data.Dataset
+    class_names: list[str]
+    steps: int
+    held_out: ClipList | None
+    skipped: dict[str, SkipReport]
+
+
+def training_clips(
+    source: Path, val_fraction: float, seed: int
+) -> tuple[ClipList, ClipList, bool] | None:
+    """The train and val `ClipList`s of a folder tree or manifest, and whether val was held out.
+
+    A source with train and val splits gives them as they are. A source with a
+    train split only, or with no splits at all (`ROOT/<label>/<video>`), gives
+    up a stratified, seeded `val_fraction` of its (train) videos for
+    validation; clips of one group stay on one side. None for TFRecord shards,
+    which keep their own splits.
+    """
+    if tfrecord.list_shards(source):
+        return None
+    splits = splits_of(source)
+    if "val" in splits and "train" in splits:
+        return list_clips(source, "train"), list_clips(source, "val"), False
+    clips = list_clips(source, "train" if "train" in splits else None)
+    if not 0 < val_fraction < 1:
+        raise ValueError(
+            f"{source}: has no val split; --val-fraction must be between 0 and 1 to hold "
+            f"one out, not {val_fraction}"
+        )
+    parts = split_clips(clips, (1 - val_fraction, val_fraction), seed, names=("train", "val"))
+    if not len(parts["val"]) or not len(parts["train"]):
+        raise ValueError(
+            f"{source}: {len(clips)} videos are too few to hold out a validation split"
+        )
+    return parts["train"], parts["val"], True
+
+
+def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> FitData:
+    """Training and validation sets of one run, with one-hot labels (see `FitData`).
+
     The validation set is decoded again each epoch: an in-memory `cache()` of
     it made `fit` hang at the first validation under op determinism (TF 2.21).
-
-    Returns:
-        `(train, val, class_names, steps_per_epoch)`; batches are
-        `(float32 (B, T, size, size, 3), float32 (B, classes))`.
     """
     clip = dict(clip_len=config.clip_len, frame_step=config.frame_step, size=config.size)
+    common = dict(batch_size=config.batch_size, seed=config.seed, on_error=on_error, **clip)
+    lists = training_clips(source, config.val_fraction, config.seed)
+    train_source, val_source = (source, source) if lists is None else lists[:2]
     train = video_dataset(
-        source,
-        split="train",
-        batch_size=config.batch_size,
+        train_source,
+        split="train" if lists is None else None,
         augment=config.augment,
         shuffle=True,
         repeat=True,
-        seed=config.seed,
-        **clip,
+        **common,
     )
-    val = video_dataset(source, split="val", batch_size=config.batch_size, seed=config.seed, **clip)
+    val = video_dataset(val_source, split="val" if lists is None else None, **common)
     if list(val.class_names) != list(train.class_names):
         raise ValueError(f"{source}: train and val splits have different classes")
+    if config.batch_size > train.num_videos:
+        print(
+            f"warning: --batch-size {config.batch_size} is larger than the {train.num_videos} "
+            "training videos: every epoch is one batch that repeats videos",
+            file=sys.stderr,
+            flush=True,
+        )
     classes = len(train.class_names)
-    steps = max(train.num_videos // config.batch_size, 1)
-    train_ds = _shard_by_data(one_hot(train, classes))
-    val_ds = _shard_by_data(one_hot(val, classes))
-    return train_ds, val_ds, list(train.class_names), steps
+    return FitData(
+        train=_shard_by_data(one_hot(train, classes)),
+        val=_shard_by_data(one_hot(val, classes)),
+        class_names=list(train.class_names),
+        steps=max(train.num_videos // config.batch_size, 1),
+        held_out=lists[1] if lists is not None and lists[2] else None,
+        skipped={"train": train.skipped, "val": val.skipped},
+    )
 
 
 def crops(clips: tf.Tensor, size: int, num_crops: int) -> tf.Tensor:
@@ -100,7 +161,13 @@ def crops(clips: tf.Tensor, size: int, num_crops: int) -> tf.Tensor:
 
 
 def multi_view_dataset(
-    source: Path, config: TrainConfig, split: str, num_clips: int, num_crops: int, batch_size: int
+    source: Path | ClipList,
+    config: TrainConfig,
+    split: str | None,
+    num_clips: int,
+    num_crops: int,
+    batch_size: int,
+    on_error: str = "raise",
 ) -> tf.data.Dataset:
     """The test protocol: `num_clips` clips x `num_crops` crops of every video.
 
@@ -123,6 +190,7 @@ def multi_view_dataset(
         split=split,
         batch_size=batch_size,
         seed=config.seed,
+        on_error=on_error,
     )
 
     def views(clips: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

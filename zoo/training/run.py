@@ -8,7 +8,9 @@ RUN/backup/                BackupAndRestore state while a run is unfinished
 RUN/logs/                  TensorBoard logs
 RUN/history.csv            one row per epoch: loss, accuracy, val_*, learning rate
 RUN/curves.png             the learning curves
-RUN/eval/                  written by `zoo evaluate`
+RUN/splits.csv             the videos held out for validation, when the data had no val split
+RUN/skipped.json           broken files skipped while training (`on_error="skip"`), and why
+RUN/eval/                  written by `zoo evaluate` (with its own skipped.json)
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ class TrainConfig:
     augment: bool = True
     patience: int = 5
     seed: int = 0
+    val_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        at_least_one = ("clip_len", "frame_step", "size", "batch_size", "epochs")
+        for name in at_least_one:
+            if getattr(self, name) < 1:
+                flag = "--" + name.replace("_", "-")
+                raise ValueError(f"{flag} must be at least 1, not {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"--lr must be above 0, not {self.learning_rate}")
+        if not isinstance(self.model_options, dict):
+            raise ValueError(
+                f"--model-options must be a JSON object such as '{{\"width\": 8}}', "
+                f"not {self.model_options!r}"
+            )
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -88,6 +105,14 @@ class RunDir:
     def eval(self) -> Path:
         return self.root / "eval"
 
+    @property
+    def splits(self) -> Path:
+        return self.root / "splits.csv"
+
+    @property
+    def skipped(self) -> Path:
+        return self.root / "skipped.json"
+
     def is_finished(self) -> bool:
         """Whether a run ended here: a last checkpoint exists and no backup is left to resume."""
         return self.last.exists() and not self.backup.is_dir()
@@ -111,6 +136,19 @@ class RunDir:
         record = json.loads(self.config.read_text())
         fields = {f.name for f in dataclasses.fields(TrainConfig)}
         return TrainConfig(**{k: v for k, v in record.items() if k in fields})
+
+    def record_skipped(self, reports: dict[str, dict[str, str]]) -> int:
+        """Adds the files each set skipped (`{"train": {path: reason}}`) to skipped.json.
+
+        Files skipped before a resume stay listed. Returns how many are listed.
+        """
+        listed = json.loads(self.skipped.read_text()) if self.skipped.exists() else {}
+        for name, files in reports.items():
+            listed[name] = {**listed.get(name, {}), **files}
+        listed = {name: files for name, files in listed.items() if files}
+        if listed:
+            self.skipped.write_text(json.dumps(listed, indent=2) + "\n")
+        return sum(len(files) for files in listed.values())
 
     def read_labels(self) -> list[str]:
         """Class names in label-index order, from labels.txt."""
