@@ -26,6 +26,7 @@ from zoo.data.pipeline import raise_decode_errors
 from zoo.data.sources import to_csv
 from zoo.training import hardware, multiworker, recipe
 from zoo.training.data import fit_datasets, resolve_source
+from zoo.training.finetune import resolve_init, start_from
 from zoo.training.plots import plot_curves
 from zoo.training.run import RunDir, TrainConfig
 
@@ -108,7 +109,12 @@ def train(
         **options: fields of `TrainConfig` (epochs, batch_size, clip_len,
             frame_step, size, optimizer, learning_rate, weight_decay,
             warmup_epochs, label_smoothing, augment, patience, seed,
-            model_options, val_fraction).
+            model_options, val_fraction, init, freeze_epochs, class_weight).
+            `init` starts from another model's weights (a run folder, a
+            `.keras` file or `pretrained:NAME`; see `zoo.training.finetune`),
+            `freeze_epochs` trains only the new layers for that many epochs
+            first, `class_weight="balanced"` weighs each class's loss by the
+            inverse of its share of the training videos.
 
     Returns:
         The run folder. Non-chief workers of a multi-worker run write theirs
@@ -118,6 +124,8 @@ def train(
     strategy = hardware.choose_strategy()
     worker = hardware.non_chief_name()
     run = RunDir(Path(out) if worker is None else Path(out) / "workers" / worker)
+    if options.get("init"):
+        options["init"] = resolve_init(options["init"])
     config = TrainConfig(model=model, data=str(resolve_source(data)), **options)
     done = _epochs_done(run, config)
     if done is None:
@@ -136,6 +144,11 @@ def train(
             model, len(data.class_names), input_shape=config.input_shape, **config.model_options
         )
         recipe.compile_model(net, config, data.steps, jit_compile)
+        starting = (
+            start_from(net, config.init, config.freeze_epochs, data.class_names)
+            if config.init
+            else []
+        )
     if data.held_out is not None:
         to_csv(data.held_out, run.splits, "val")
     run.write(
@@ -161,7 +174,8 @@ def train(
                 epochs=config.epochs,
                 steps_per_epoch=data.steps,
                 shuffle=False,
-                callbacks=[*agree, *recipe.callbacks(run, config, best), *callbacks],
+                callbacks=[*agree, *starting, *recipe.callbacks(run, config, best), *callbacks],
+                class_weight=data.class_weight,
                 verbose=verbose,
             )
     finally:

@@ -98,6 +98,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_recipe_arguments(parser)
     add_on_error_argument(parser)
     parser.add_argument(
+        "--init",
+        help="fine-tune: start from a run folder, a .keras file or pretrained:NAME (every "
+        "layer that fits takes its weights; the classifier is new for new classes)",
+    )
+    parser.add_argument(
+        "--freeze-epochs",
+        type=int,
+        default=0,
+        help="with --init: epochs that train only the new layers before the whole model",
+    )
+    parser.add_argument(
+        "--class-weight",
+        choices=("balanced",),
+        help="weigh each class's loss by the inverse of its share of the videos",
+    )
+    parser.add_argument(
         "--deterministic",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -117,6 +133,9 @@ def run(args: argparse.Namespace) -> int:
         args.out,
         deterministic=args.deterministic,
         on_error=args.on_error,
+        init=args.init,
+        freeze_epochs=args.freeze_epochs,
+        class_weight=args.class_weight,
         **recipe_options(args),
     )
     return 0

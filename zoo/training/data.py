@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from zoo import datasets
@@ -64,6 +65,7 @@ class FitData:
     steps: int
     held_out: ClipList | None
     skipped: dict[str, SkipReport]
+    class_weight: dict[int, float] | None = None
 
 
 def training_clips(
@@ -125,6 +127,11 @@ def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> 
             flush=True,
         )
     classes = len(train.class_names)
+    weights = None
+    if config.class_weight == "balanced":
+        if lists is None:
+            raise ValueError(f"{source}: --class-weight balanced needs videos, not TFRecord shards")
+        weights = balanced_weights(lists[0].labels, classes)
     return FitData(
         train=_shard_by_data(one_hot(train, classes)),
         val=_shard_by_data(one_hot(val, classes)),
@@ -132,7 +139,16 @@ def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> 
         steps=max(train.num_videos // config.batch_size, 1),
         held_out=lists[1] if lists is not None and lists[2] else None,
         skipped={"train": train.skipped, "val": val.skipped},
+        class_weight=weights,
     )
+
+
+def balanced_weights(labels: list[int], num_classes: int) -> dict[int, float]:
+    """Class weights `n / (classes * count)`, as scikit-learn's "balanced": each class weighs
+    the same in the loss, whatever its number of videos (an absent class gets 0)."""
+    counts = np.bincount(np.asarray(labels, np.int64), minlength=num_classes)
+    total = counts.sum()
+    return {c: float(total / (num_classes * n)) if n else 0.0 for c, n in enumerate(counts)}
 
 
 def crops(clips: tf.Tensor, size: int, num_crops: int) -> tf.Tensor:

@@ -43,6 +43,9 @@ class TrainConfig:
     patience: int = 5
     seed: int = 0
     val_fraction: float = 0.1
+    init: str | None = None
+    freeze_epochs: int = 0
+    class_weight: str | None = None
 
     def __post_init__(self) -> None:
         at_least_one = ("clip_len", "frame_step", "size", "batch_size", "epochs")
@@ -50,6 +53,15 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 flag = "--" + name.replace("_", "-")
                 raise ValueError(f"{flag} must be at least 1, not {getattr(self, name)}")
+        if self.freeze_epochs and not self.init:
+            raise ValueError("--freeze-epochs needs --init (the weights to keep frozen)")
+        if not 0 <= self.freeze_epochs < self.epochs:
+            raise ValueError(
+                f"--freeze-epochs must be from 0 to --epochs - 1 ({self.epochs - 1}), "
+                f"not {self.freeze_epochs}"
+            )
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"--class-weight must be 'balanced', not {self.class_weight!r}")
         if self.learning_rate <= 0:
             raise ValueError(f"--lr must be above 0, not {self.learning_rate}")
         if not isinstance(self.model_options, dict):
