@@ -149,8 +149,6 @@ def train(
             if config.init
             else []
         )
-    if data.held_out is not None:
-        to_csv(data.held_out, run.splits, "val")
     run.write(
         config,
         data.class_names,
@@ -163,6 +161,8 @@ def train(
             "jit_compile": net.jit_compile,  # off if Keras turned XLA off
         },
     )
+    if data.held_out is not None:
+        to_csv(data.held_out, run.splits, "val")
     best = min((row["val_loss"] for row in run.read_history()), default=None)
     multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     agree = [multiworker.AverageStatistics()] if multi_worker else []

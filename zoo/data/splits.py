@@ -40,7 +40,9 @@ def grouped_split(
         raise ValueError(
             f"fractions {tuple(fractions)} must be one per split {tuple(names)} and sum to 1"
         )
-    num_folds = min(MAX_FOLDS, len(np.unique(groups)))
+    # scikit-learn refuses more folds than the largest class has clips.
+    largest_class = int(np.unique(labels, return_counts=True)[1].max()) if len(labels) else 0
+    num_folds = min(MAX_FOLDS, len(np.unique(groups)), largest_class)
     if num_folds < 2:
         raise ValueError(f"need at least 2 groups to split, found {num_folds}")
     folds = StratifiedGroupKFold(num_folds, shuffle=True, random_state=seed)
