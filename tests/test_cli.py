@@ -36,3 +36,27 @@ def test_user_error_is_one_line_without_traceback():
     assert result.stderr.strip().splitlines() == [
         "zoo datasets: error: unknown data set 'no_such_set'; available: moving_digits"
     ]
+
+
+def test_version():
+    result = _zoo("--version")
+    assert result.returncode == 0 and result.stdout.strip() == "zoo 0.1.0"
+
+
+def test_help_of_every_command_shows_the_defaults():
+    """Every option with a default says it in `--help` (checked on the parsers, no TensorFlow)."""
+    import argparse
+    import importlib
+
+    from zoo.cli import COMMANDS, DefaultsShown
+
+    for name, (module_name, _) in COMMANDS.items():
+        parser = argparse.ArgumentParser(prog=f"zoo {name}", formatter_class=DefaultsShown)
+        importlib.import_module(module_name).add_arguments(parser)
+        formatter = parser._get_formatter()
+        for action in parser._actions:
+            unset = action.default is None or action.default is False
+            if action.option_strings and not unset and action.default != argparse.SUPPRESS:
+                flag = f"zoo {name} {action.option_strings[0]}"
+                assert action.help, f"{flag} has no help"
+                assert "default" in formatter._get_help_string(action), flag

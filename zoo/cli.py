@@ -40,7 +40,10 @@ class DefaultsShown(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        shown = "default" in text or action.default in (None, False, argparse.SUPPRESS)
+        unset = (
+            action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        )
+        shown = "default" in text or unset
         return text if shown or not action.option_strings else f"{text} (default: %(default)s)"
 
 

@@ -10,11 +10,20 @@ NAME = "datasets"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("list", help="the built-in data sets")
-    make = sub.add_parser("make", help="write a data set as video files plus manifest.csv")
-    make.add_argument("name")
+    make = sub.add_parser(
+        "make",
+        help="write a data set as video files plus manifest.csv",
+        formatter_class=parser.formatter_class,
+    )
+    make.add_argument("name", help="a name from `zoo datasets list`")
     make.add_argument("--out", help="output folder (default: the zoo cache)")
-    make.add_argument("--label", default="direction", choices=["direction", "digit", "both"])
-    make.add_argument("--seed", type=int, default=0)
+    make.add_argument(
+        "--label",
+        default="direction",
+        choices=["direction", "digit", "both"],
+        help="what the classes are",
+    )
+    make.add_argument("--seed", type=int, default=0, help="the same seed gives the same bytes")
 
 
 def run(args: argparse.Namespace) -> int:

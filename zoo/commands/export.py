@@ -11,7 +11,7 @@ FORMATS = ("saved_model", "litert", "onnx")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="a run folder (model.keras + labels.txt) or a .keras file")
-    parser.add_argument("--format", choices=FORMATS, default="saved_model")
+    parser.add_argument("--format", choices=FORMATS, default="saved_model", help="what to write")
     parser.add_argument(
         "--out",
         help="where to write (default: beside the model: saved_model/, model.tflite, "

@@ -17,8 +17,8 @@ NAME = "quickstart"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs/quickstart", help="where the run goes")
     parser.add_argument("--model", default="cnn_lstm", help="a name from `zoo models`")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=8, help="training epochs")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the data set and training")
 
 
 def _step(title: str) -> float:

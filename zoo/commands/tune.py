@@ -11,7 +11,9 @@ NAME = "tune"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_recipe_arguments(parser)
-    parser.add_argument("--algorithm", default="hyperband", choices=["hyperband", "random"])
+    parser.add_argument(
+        "--algorithm", default="hyperband", choices=["hyperband", "random"], help="search method"
+    )
     parser.add_argument("--max-trials", type=int, default=10, help="trials of the random search")
     parser.add_argument(
         "--final-epochs", type=int, help="epochs of the final run (default: --epochs)"
