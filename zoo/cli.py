@@ -11,8 +11,9 @@ import argparse
 import gc
 import importlib
 import importlib.metadata
-import os
 import sys
+
+from zoo import quiet
 
 # name -> (module, one-line help). Order is the order `zoo --help` shows.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zoo", description="Video deep learning with Keras.")
     version = importlib.metadata.version("zoo")
     parser.add_argument("--version", action="version", version=f"zoo {version}")
+    parser.add_argument(
+        "--verbose", action="store_true", help="let TensorFlow print its log lines (any command)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
@@ -62,11 +66,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv, verbose = quiet.take_verbose_flag(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS:
         _parser().parse_args(argv or ["--help"])
         return 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet.quiet_tensorflow(verbose)
     module = importlib.import_module(COMMANDS[argv[0]][0])
     parser = argparse.ArgumentParser(
         prog=f"zoo {argv[0]}", description=COMMANDS[argv[0]][1], formatter_class=DefaultsShown

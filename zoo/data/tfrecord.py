@@ -146,6 +146,18 @@ def shard_order(labels: Sequence[int], num_shards: int, seed: int = 0) -> list[l
     return shards
 
 
+def shard_name(prefix: str, number: int, total: int) -> str:
+    """The file name of shard `number` of `total`: `PREFIX-00000-of-00004.tfrecord`."""
+    return f"{prefix}-{number:05d}-of-{total:05d}.tfrecord"
+
+
+def clip_name(path: str, start: float, end: float) -> str:
+    """How skip lists name a clip: its path, and its window when it is only part of the file."""
+    if np.isnan(start) and np.isnan(end):
+        return path
+    return f"{path} [{start:g}-{end:g} s]"
+
+
 def write_shards(
     clips: ClipList,
     out: str | os.PathLike,
@@ -160,50 +172,76 @@ def write_shards(
 ) -> tuple[list[Path], dict[str, str]]:
     """Writes `clips` as `OUT/PREFIX-00000-of-0000N.tfrecord` shards, plus `OUT/labels.txt`.
 
+    Clips are dealt into `num_shards` shards (fewer if there are fewer clips).
+    Each shard is written under a temporary name (`OUT/.PREFIX-00000.tmp`,
+    which readers ignore) and all are renamed once every clip is done. The
+    names are given then: a shard whose clips were all skipped is not written,
+    and `-of-0000N` is the number of shards really written. A call that raises
+    or is interrupted leaves none of its temporary files.
+
     `shorter_side` stores frames scaled down to that length (e.g. the model's
     input size, or a little more for random crops): smaller records, faster reads.
 
     Returns:
-        The shard paths, and the files skipped (path -> reason) under `on_error="skip"`.
+        The shard paths, and the clips skipped under `on_error="skip"`
+        (`clip_name` -> reason).
 
     Raises:
         VideoDecodeError: a clip cannot be decoded and `on_error` is "raise".
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    num_shards = max(1, min(num_shards, len(clips)))
-    write_labels(out, clips.class_names)
+    order = shard_order(clips.labels, max(1, min(num_shards, len(clips))), seed)
+    temps = [out / f".{prefix}-{number:05d}.tmp" for number in range(len(order))]
+    encode = partial(encode_clip, quality=quality, limits=limits, shorter_side=shorter_side)
     skipped: dict[str, str] = {}
-    paths = []
-    with tqdm(
-        total=len(clips), desc=f"writing {out}", unit="clip", disable=not show_progress
-    ) as bar:
-        for number, members in enumerate(shard_order(clips.labels, num_shards, seed)):
-            path = out / f"{prefix}-{number:05d}-of-{num_shards:05d}.tfrecord"
-            with tf.io.TFRecordWriter(str(path)) as writer:
-                for i in members:
-                    try:
-                        jpegs = encode_clip(
-                            clips.paths[i],
-                            clips.start[i],
-                            clips.end[i],
-                            quality,
-                            limits,
-                            shorter_side,
-                        )
-                    except VideoDecodeError as err:
-                        if on_error != "skip":
-                            raise
-                        skipped[clips.paths[i]] = err.reason
-                    else:
-                        label = clips.labels[i]
-                        example = make_example(
-                            jpegs, label, clips.class_names[label], clips.paths[i]
-                        )
-                        writer.write(example.SerializeToString())
-                    bar.update()
-            paths.append(path)
+    filled = []
+    try:
+        with tqdm(
+            total=len(clips), desc=f"writing {prefix}", unit="clip", disable=not show_progress
+        ) as bar:
+            for temp, members in zip(temps, order, strict=True):
+                if _write_shard(temp, clips, members, encode, on_error, skipped, bar.update):
+                    filled.append(temp)
+        paths = [out / shard_name(prefix, i, len(filled)) for i in range(len(filled))]
+        for temp, path in zip(filled, paths, strict=True):
+            os.replace(temp, path)
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    write_labels(out, clips.class_names)
     return paths, skipped
+
+
+def _write_shard(
+    path: Path,
+    clips: ClipList,
+    members: Sequence[int],
+    encode: Callable[[str, float, float], list[bytes]],
+    on_error: str,
+    skipped: dict[str, str],
+    progress: Callable[[], object],
+) -> int:
+    """Writes clips `members` to the shard `path`; returns how many records it holds.
+
+    A clip that does not decode is raised, or with `on_error="skip"` added to `skipped`.
+    """
+    count = 0
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for i in members:
+            try:
+                jpegs = encode(clips.paths[i], clips.start[i], clips.end[i])
+            except VideoDecodeError as err:
+                if on_error != "skip":
+                    raise
+                skipped[clip_name(clips.paths[i], clips.start[i], clips.end[i])] = err.reason
+            else:
+                label = clips.labels[i]
+                example = make_example(jpegs, label, clips.class_names[label], clips.paths[i])
+                writer.write(example.SerializeToString())
+                count += 1
+            progress()
+    return count
 
 
 def write_labels(folder: Path, class_names: Sequence[str]) -> None:

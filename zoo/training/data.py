@@ -90,7 +90,11 @@ def training_clips(
             f"{source}: has no val split; --val-fraction must be between 0 and 1 to hold "
             f"one out, not {val_fraction}"
         )
-    parts = split_clips(clips, (1 - val_fraction, val_fraction), seed, names=("train", "val"))
+    # The split is made of whole folds, up to one per video of the largest class:
+    # a small data set gets at least one fold for validation.
+    largest_class = max(np.bincount(np.asarray(clips.labels, np.int64)), default=1)
+    fraction = min(max(val_fraction, 1 / largest_class), 0.5)
+    parts = split_clips(clips, (1 - fraction, fraction), seed, names=("train", "val"))
     if not len(parts["val"]) or not len(parts["train"]):
         raise ValueError(
             f"{source}: {len(clips)} videos are too few to hold out a validation split"
