@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from zoo.data import tfrecord
 from zoo.data.pipeline import raise_decode_errors
-from zoo.data.sources import ClipList, from_csv, splits_of
+from zoo.data.sources import ClipList, from_csv, list_clips, splits_of
 from zoo.training.data import multi_view_dataset, resolve_source
 from zoo.training.metrics import classification_metrics, format_report
 from zoo.training.plots import plot_confusion, plot_mistakes
@@ -77,15 +77,19 @@ def evaluation_set(
       validation during training (RUN/splits.csv), when there are any;
     - a source with no splits at all: every video in it.
     """
-    source = resolve_source(data if data is not None else run.read_config().data)
-    splits = splits_of(source)
-    if tfrecord.list_shards(source) or split in splits:
+    config = run.read_config()
+    source = resolve_source(data if data is not None else config.data)
+    layout = dict(format=config.format, fold=config.fold) if data is None else {}
+    if tfrecord.list_shards(source):
         return source, split, f"the {split} split of {source}"
+    splits = splits_of(source, **layout)
+    if split in splits:
+        return list_clips(source, split, **layout), None, f"the {split} split of {source}"
     if data is None and run.splits.exists():
         held_out = from_csv(run.splits, "val", class_names=run.read_labels())
         return held_out, None, f"the videos of {source} held out for validation ({run.splits})"
     if not splits:
-        return source, None, f"every video of {source}"
+        return list_clips(source, None, **layout), None, f"every video of {source}"
     raise ValueError(f"{source}: has no {split!r} split (it has {', '.join(splits)})")
 
 

@@ -94,8 +94,19 @@ def recipe_options(args: argparse.Namespace) -> dict:
     )
 
 
+def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--format` and `--fold`: how to read a public data set's annotation files."""
+    from zoo.data.formats import FORMATS
+
+    parser.add_argument(
+        "--format", choices=FORMATS, help="data layout (default: detected from the files)"
+    )
+    parser.add_argument("--fold", type=int, default=1, help="split file number (UCF101, HMDB51)")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_recipe_arguments(parser)
+    add_layout_arguments(parser)
     add_on_error_argument(parser)
     parser.add_argument(
         "--init",
@@ -134,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         deterministic=args.deterministic,
         on_error=args.on_error,
         init=args.init,
+        format=args.format,
+        fold=args.fold,
         freeze_epochs=args.freeze_epochs,
         class_weight=args.class_weight,
         **recipe_options(args),

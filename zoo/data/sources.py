@@ -8,7 +8,20 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ogv")
+# Containers and raw streams that FFmpeg demuxes and `read_video` decodes, under the names
+# cameras, phones, broadcast and PC software give them. Left out: .ogg and .wma, which mostly
+# hold audio. `read_video` itself ignores the extension; `zoo scan` lists the files it skips.
+VIDEO_EXTENSIONS = (
+    *(".mp4", ".m4v", ".mov", ".qt", ".3gp", ".3g2"),  # ISO base media (MP4, QuickTime, phones)
+    *(".mkv", ".webm"),  # Matroska
+    *(".avi", ".divx"),  # AVI (.divx: DivX's name for it)
+    *(".mpg", ".mpeg", ".vob"),  # MPEG program streams (DVD: .vob)
+    *(".ts", ".mts", ".m2ts"),  # MPEG transport streams (broadcast, AVCHD camcorders)
+    *(".flv", ".f4v"),  # Flash video
+    *(".wmv", ".asf"),  # Windows Media
+    *(".ogv", ".dv", ".mxf", ".nut", ".y4m"),  # Ogg, DV, broadcast MXF, FFmpeg's NUT, YUV4MPEG
+    *(".h264", ".264", ".h265", ".265", ".hevc", ".m2v"),  # raw H.264, H.265, MPEG-2 streams
+)
 SPLITS = ("train", "val", "test")
 
 
@@ -37,8 +50,13 @@ class ClipList:
         return len(self.paths)
 
 
+def has_video_extension(path: str | os.PathLike) -> bool:
+    """Whether the file name ends in one of `VIDEO_EXTENSIONS` (any case)."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
 def _is_video(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS
+    return path.is_file() and has_video_extension(path)
 
 
 def from_folder(root: str | os.PathLike, split: str | None = None) -> ClipList:
@@ -103,22 +121,31 @@ def from_csv(
     )
 
 
-def splits_of(source: str | os.PathLike | ClipList) -> list[str]:
+def splits_of(
+    source: str | os.PathLike | ClipList, format: str | None = None, fold: int = 1
+) -> list[str]:
     """The split names a folder tree or manifest holds, in `SPLITS` order; [] when it has none.
 
     A tree has splits when it holds `train/`, `val/` or `test/` folders; a
-    manifest when its `split` column has values. A `ClipList` has none.
+    manifest when its `split` column has values; a public data set (`format`,
+    or detected: `zoo.data.formats`) those its annotation files list for
+    `fold`. A `ClipList` has none.
     """
     if isinstance(source, ClipList):
         return []
+    from zoo.data import formats  # imports this module
+
     path = Path(source)
-    if path.is_dir():
+    format = formats.format_of(path, format)
+    if format == "folder":
         return [s for s in SPLITS if (path / s).is_dir()]
-    if path.suffix.lower() == ".csv":
+    if format == "csv":
         with open(path, newline="") as f:
             found = {row.get("split") or "" for row in csv.DictReader(f)} - {""}
         return [s for s in SPLITS if s in found] + sorted(found - set(SPLITS))
-    return []
+    if format is None:
+        return []
+    return formats.dataset_splits(path, format, fold)
 
 
 def subset(clips: ClipList, keep: Sequence[int]) -> ClipList:
@@ -152,15 +179,35 @@ def to_csv(clips: ClipList, manifest: str | os.PathLike, split: str | None = Non
             writer.writerow([path, label, start, end, clips.group[i], split or ""])
 
 
-def list_clips(source: str | os.PathLike | ClipList, split: str | None = None) -> ClipList:
-    """Any accepted source as a `ClipList`: a `ClipList`, a folder tree or a `.csv` manifest."""
+def list_clips(
+    source: str | os.PathLike | ClipList,
+    split: str | None = None,
+    format: str | None = None,
+    fold: int = 1,
+    on_error: str = "raise",
+    data_prefix: str | os.PathLike | None = None,
+) -> ClipList:
+    """Any accepted source as a `ClipList`: a `ClipList`, a folder tree, a `.csv` manifest,
+    or a public data set's own annotation files (`zoo.data.formats`).
+
+    `format` is one of `zoo.data.formats.FORMATS`; without it, it is detected
+    from the files present. `fold`, `on_error` (for listed videos missing on
+    disk) and `data_prefix` (the video folder) apply to the public data sets,
+    as in `zoo.data.formats.read_dataset`.
+    """
     if isinstance(source, ClipList):
         return source
+    from zoo.data import formats  # imports this module
+
     path = Path(source)
-    if path.is_dir():
+    format = formats.format_of(path, format)
+    if format == "folder":
         return from_folder(path, split)
-    if path.suffix.lower() == ".csv":
+    if format == "csv":
         return from_csv(path, split)
-    raise FileNotFoundError(
-        f"{path}: not a folder of class folders, a .csv manifest or TFRecord shards"
-    )
+    if format is None:
+        raise FileNotFoundError(
+            f"{path}: not a folder of class folders, a .csv manifest, TFRecord shards "
+            f"or a data set's annotation files ({', '.join(formats.FORMATS)})"
+        )
+    return formats.read_dataset(path, format, split, fold, on_error, data_prefix)

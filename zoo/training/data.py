@@ -69,7 +69,11 @@ class FitData:
 
 
 def training_clips(
-    source: Path, val_fraction: float, seed: int
+    source: Path,
+    val_fraction: float,
+    seed: int,
+    config: TrainConfig | None = None,
+    on_error: str = "raise",
 ) -> tuple[ClipList, ClipList, bool] | None:
     """The train and val `ClipList`s of a folder tree or manifest, and whether val was held out.
 
@@ -77,14 +81,21 @@ def training_clips(
     train split only, or with no splits at all (`ROOT/<label>/<video>`), gives
     up a stratified, seeded `val_fraction` of its (train) videos for
     validation; clips of one group stay on one side. None for TFRecord shards,
-    which keep their own splits.
+    which keep their own splits. `config` gives the data-set format and fold;
+    videos a data set lists but that are missing on disk are left out under
+    `on_error="skip"` (and counted in the `missing` report of the lists).
     """
     if tfrecord.list_shards(source):
         return None
-    splits = splits_of(source)
+    layout = dict(format=config.format, fold=config.fold) if config is not None else {}
+    splits = splits_of(source, **layout)
+
+    def read(split: str | None) -> ClipList:
+        return list_clips(source, split, on_error=on_error, **layout)
+
     if "val" in splits and "train" in splits:
-        return list_clips(source, "train"), list_clips(source, "val"), False
-    clips = list_clips(source, "train" if "train" in splits else None)
+        return read("train"), read("val"), False
+    clips = read("train" if "train" in splits else None)
     if not 0 < val_fraction < 1:
         raise ValueError(
             f"{source}: has no val split; --val-fraction must be between 0 and 1 to hold "
@@ -110,7 +121,7 @@ def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> 
     """
     clip = dict(clip_len=config.clip_len, frame_step=config.frame_step, size=config.size)
     common = dict(batch_size=config.batch_size, seed=config.seed, on_error=on_error, **clip)
-    lists = training_clips(source, config.val_fraction, config.seed)
+    lists = training_clips(source, config.val_fraction, config.seed, config, on_error)
     train_source, val_source = (source, source) if lists is None else lists[:2]
     train = video_dataset(
         train_source,
@@ -142,9 +153,17 @@ def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> 
         class_names=list(train.class_names),
         steps=max(train.num_videos // config.batch_size, 1),
         held_out=lists[1] if lists is not None and lists[2] else None,
-        skipped={"train": train.skipped, "val": val.skipped},
+        skipped={"train": train.skipped, "val": val.skipped, "missing": _missing(lists)},
         class_weight=weights,
     )
+
+
+def _missing(lists: tuple[ClipList, ClipList, bool] | None) -> SkipReport:
+    """The listed videos not found on disk, of both lists (data-set formats record them)."""
+    report = SkipReport()
+    for clips in lists[:2] if lists is not None else ():
+        report.skipped.update(getattr(clips, "missing", SkipReport()).skipped)
+    return report
 
 
 def balanced_weights(labels: list[int], num_classes: int) -> dict[int, float]:

@@ -43,6 +43,8 @@ class TrainConfig:
     patience: int = 5
     seed: int = 0
     val_fraction: float = 0.1
+    format: str | None = None
+    fold: int = 1
     init: str | None = None
     freeze_epochs: int = 0
     class_weight: str | None = None
