@@ -149,7 +149,7 @@ def evaluate(
 
     metrics = classification_metrics(y_true, probs, class_names)
     metrics.update(
-        split=chosen,
+        split=split if described.startswith(f"the {split} split") else None,
         data=described,
         num_clips=num_clips,
         num_crops=num_crops,
