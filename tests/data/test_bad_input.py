@@ -110,13 +110,14 @@ def test_limits_give_clear_errors(media):
         "frame size 64x48 is over the limit of 1000 pixels",
         limits=DecodeLimits(max_pixels=1000),
     )
-    _fails(media["h264"], "has more than 5 frames", limits=DecodeLimits(max_frames=5))
-    _fails(
-        media["h264"],
-        "asks for 10 frames, over the limit of 5",
-        indices=[9],
-        limits=DecodeLimits(max_frames=5),
-    )
+    five = DecodeLimits(max_frames=5)
+    _fails(media["h264"], "needs more than 5 decoded frames, over the limit", limits=five)
+    _fails(media["h264"], "asks for 6 frames, over the limit of 5", indices=[0] * 6, limits=five)
+    # mkv indexes key frames only: frame 9 is decoded from the start, 10 frames of work
+    _fails(media["h265"], "needs more than 5 decoded frames", indices=[9], limits=five)
+    # a key frame every 8: frames 38 and 35 take at most 7 decoded frames after a seek to 32
+    seeking = read_video(media["long"], [38, 35], limits=DecodeLimits(max_frames=7))
+    assert list(seeking.indices) == [38, 35]
     _fails(media["h264"], "over the limit of 100", limits=DecodeLimits(max_bytes=100))
 
 

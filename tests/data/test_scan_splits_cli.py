@@ -40,7 +40,7 @@ EXPECTED = {
     "text.mp4": ("unreadable", "not a readable media file"),
     "short.mp4": ("too short", "3 frames, fewer than 8"),
     "vfr.mkv": ("odd", "variable frame rate"),
-    "rotated.mp4": ("odd", "rotated 90 degrees"),
+    "rotated.mp4": ("ok", ""),
 }
 
 
@@ -51,21 +51,34 @@ def test_scan_file_statuses(messy):
     assert scan_file(messy / "good.mp4").frames == 12
 
 
+def test_rotated_video_is_ok_with_a_note(messy, capsys):
+    """`read_video` turns it upright, so nothing needs doing; the note says so."""
+    result = scan_file(messy / "rotated.mp4")
+    assert (result.status, result.note) == (
+        "ok",
+        "rotated 90 degrees by metadata, upright when read",
+    )
+    assert main(["scan", str(messy / "rotated.mp4"), "--no-progress"]) == 0
+    assert "ok          " in capsys.readouterr().out.splitlines()[0]
+
+
 def test_scan_command_json_and_exit_code(messy, capsys):
     assert main(["scan", str(messy), "--json", "--no-progress", "--workers", "1"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["summary"] == {"files": 6, "ok": 1, "unreadable": 2, "too short": 1, "odd": 2}
+    assert report["summary"] == {"files": 6, "ok": 2, "unreadable": 2, "too short": 1, "odd": 1}
     statuses = {f["path"].rsplit("/", 1)[-1]: f["status"] for f in report["files"]}
     assert statuses == {name: status for name, (status, _) in EXPECTED.items()}
+    assert report["ignored"] == [str(messy / "notes.txt")]
 
 
 def test_scan_command_quiet_lists_only_trouble(messy, capsys):
     assert main(["scan", str(messy), "--quiet", "--no-progress", "--workers", "1"]) == 1
-    *listed, last = capsys.readouterr().out.splitlines()
+    *listed, ignored, last = capsys.readouterr().out.splitlines()
     troubled = sorted(name for name, (status, _) in EXPECTED.items() if status != "ok")
     shown = sorted(line.split(" (")[0].split()[-1].rsplit("/", 1)[-1] for line in listed)
     assert shown == troubled
-    assert last == "6 files, 1 ok, 2 unreadable, 1 too short, 2 odd"
+    assert ignored == "ignored 1 file that is not a video by extension: notes.txt"
+    assert last == "6 files, 2 ok, 2 unreadable, 1 too short, 1 odd"
 
 
 def test_scan_command_text_and_clean_folder(class_tree, capsys):
@@ -79,6 +92,17 @@ def test_scan_command_user_errors(tmp_path, capsys):
     assert main(["scan", str(tmp_path / "missing")]) == 2
     assert main(["scan", str(tmp_path)]) == 2
     assert "no video files found" in capsys.readouterr().err
+
+
+def test_scan_command_names_the_files_it_ignored(tmp_path, capsys):
+    for name in ["a.txt", "b.json", "c.md", "d.csv", "e.png", "f.ogg", "sub/g.wav"]:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("not a video")
+    assert main(["scan", str(tmp_path)]) == 2
+    assert (
+        "no video files found; ignored 7 files that are not videos by extension: "
+        "a.txt, b.json, c.md, d.csv, e.png, and 2 more"
+    ) in capsys.readouterr().err
 
 
 def test_convert_command_splits_and_loads(moving_digits_dir, tmp_path, capsys):

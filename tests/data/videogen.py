@@ -3,10 +3,13 @@
 `pattern` draws known frames (smooth colour so 4:2:0 chroma survives, busy
 luma so codecs have work); `write_video` encodes them with any codec, frame
 rate, timestamps, rotation and audio track; `psnr` compares pixels.
+`counter` draws frames that show their own frame number, `read_counter`
+reads it back, so a test can tell which frame came out.
 """
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -93,3 +96,37 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB between two uint8 arrays (inf when equal)."""
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+
+
+def counter(num_frames: int, size: int = 32, bits: int = 16) -> np.ndarray:
+    """uint8 `(T, size, size, 3)` frames that show their own frame number in binary:
+    a square grid of `bits` black or white cells, bit 0 top left. `read_counter` reads it."""
+    side = math.isqrt(bits)
+    cells = (np.arange(num_frames)[:, None] >> np.arange(bits) & 1).reshape(-1, side, side)
+    block = size // side
+    image = np.repeat(np.repeat(cells * 255, block, axis=1), block, axis=2).astype(np.uint8)
+    return np.repeat(image[..., None], 3, axis=-1)
+
+
+def read_counter(frames: np.ndarray, bits: int = 16, white: float = 255.0) -> np.ndarray:
+    """The frame numbers that `counter` frames `(T, H, W, 3)` show; `white` is 1.0 for floats."""
+    side = math.isqrt(bits)
+    count, height, width = frames.shape[:3]
+    cells = frames[..., 1].reshape(count, side, height // side, side, width // side)
+    cells = cells.mean(axis=(2, 4)) > white / 2
+    return (cells.reshape(count, bits) << np.arange(bits)).sum(axis=1)
+
+
+def remux(source: Path, target: Path, pts_from_dts: bool = False) -> Path:
+    """Copies the video packets of `source` into `target` (container by extension) without
+    decoding them, as `ffmpeg -c copy` does. `pts_from_dts` drops the composition offsets:
+    presentation times become decode times, as a broken muxer writes them."""
+    with av.open(str(source)) as original, av.open(str(target), "w") as out:
+        stream = original.streams.video[0]
+        copy = out.add_stream_from_template(stream)
+        for packet in original.demux(stream):
+            if packet.size:  # not the empty packet that ends the demuxing
+                packet.pts = packet.dts if pts_from_dts else packet.pts
+                packet.stream = copy
+                out.mux(packet)
+    return target

@@ -6,8 +6,12 @@ import argparse
 import dataclasses
 import json
 import sys
+from pathlib import Path
+
+from zoo.data.errors import DecodeLimits
 
 NAME = "scan"
+SHOWN_IGNORED = 5  # names listed in the text line about ignored files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=8,
         help="fewer decodable frames is 'too short' (default 8)",
     )
+    parser.add_argument(
+        "--max-frames",
+        type=int,
+        default=DecodeLimits.max_counted_frames,
+        help="most frames decoded to count one file; a longer one is 'unreadable' "
+        f"(default {DecodeLimits.max_counted_frames})",
+    )
     parser.add_argument("--workers", type=int, help="decoding threads (default: one per CPU)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
@@ -32,22 +43,22 @@ def run(args: argparse.Namespace) -> int:
     """Exit code 0 when every file is ok, 1 when any is not."""
     from tqdm import tqdm
 
-    from zoo.data.scan import find_videos, scan, summary
+    from zoo.data.scan import find_files, scan, summary
 
-    paths = find_videos(args.dir)
+    paths, ignored = find_files(args.dir)
     if not paths:
-        raise FileNotFoundError(f"{args.dir}: no video files found")
+        found = f"; {ignored_line(ignored, Path(args.dir))}" if ignored else ""
+        raise FileNotFoundError(f"{args.dir}: no video files found{found}")
+    limits = DecodeLimits(max_counted_frames=args.max_frames)
     with tqdm(
         total=len(paths), desc="scanning", unit="file", file=sys.stderr, disable=args.no_progress
     ) as bar:
-        results = list(scan(paths, args.min_frames, workers=args.workers, progress=bar.update))
+        results = list(scan(paths, args.min_frames, limits, args.workers, progress=bar.update))
     counts = summary(results)
     if args.json:
-        print(
-            json.dumps(
-                {"summary": counts, "files": [dataclasses.asdict(r) for r in results]}, indent=1
-            )
-        )
+        files = [dataclasses.asdict(r) for r in results]
+        report = {"summary": counts, "files": files, "ignored": [str(p) for p in ignored]}
+        print(json.dumps(report, indent=1))
     else:
         for r in results:
             if args.quiet and r.status == "ok":
@@ -57,6 +68,19 @@ def run(args: argparse.Namespace) -> int:
                 if r.status != "ok"
                 else f"{r.width}x{r.height}, {r.frames} frames, {r.fps:g} fps, {r.codec}"
             )
-            print(f"{r.status:10s}  {r.path}  ({detail})")
+            note = f"; {r.note}" if r.note else ""
+            print(f"{r.status:10s}  {r.path}  ({detail}{note})")
+        if ignored:
+            print(ignored_line(ignored, Path(args.dir)))
         print(", ".join(f"{n} {name}" for name, n in counts.items()))
     return 0 if counts["ok"] == counts["files"] else 1
+
+
+def ignored_line(ignored: list[Path], root: Path) -> str:
+    """`"ignored 3 files that are not videos by extension: a.txt, b.json, c.md"`, names
+    relative to `root`, the first `SHOWN_IGNORED` of them."""
+    names = [str(p.relative_to(root)) for p in ignored[:SHOWN_IGNORED]]
+    if len(ignored) > SHOWN_IGNORED:
+        names.append(f"and {len(ignored) - SHOWN_IGNORED} more")
+    what = "file that is not a video" if len(ignored) == 1 else "files that are not videos"
+    return f"ignored {len(ignored)} {what} by extension: {', '.join(names)}"

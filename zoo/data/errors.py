@@ -38,9 +38,17 @@ class VideoDecodeError(ValueError):
 class DecodeLimits:
     """Upper bounds that protect a pipeline against hostile or broken files.
 
+    Frame limits bound the work of one call, not the length of the file: a read
+    of two frames near the end of a long mp4 seeks there and decodes a few
+    hundred frames at most.
+
     Attributes:
         max_pixels: largest allowed width * height of one frame.
-        max_frames: most frames decoded from one file for one request.
+        max_frames: most frames one `read_video` call decodes (counted after
+            its seeks) or returns. Raise it to read every frame of a long file.
+        max_counted_frames: most frames `frame_times` (and so `zoo scan`)
+            decodes in one file. Counting converts and keeps no frame, so this
+            can be far larger; `timeout_s` bounds it too.
         max_bytes: largest file size accepted (regular files; a pipe has no size).
         timeout_s: wall-clock seconds one read may take, opening included,
             before it is cut off.
@@ -48,6 +56,7 @@ class DecodeLimits:
 
     max_pixels: int = 4096 * 2160
     max_frames: int = 10_000
+    max_counted_frames: int = 1_000_000
     max_bytes: int = 4 * 1024**3
     timeout_s: float = 60.0
 

@@ -7,8 +7,13 @@ report reflects what the loader will really see. Statuses:
     unreadable  `read_video` would raise `VideoDecodeError` (the reason is its message)
     too short   fewer decodable frames than `min_frames`
     odd         decodes, but something deserves a look: the header's frame
-                count is wrong, the frame rate varies, the video is rotated,
-                or the container gives no frame rate
+                count is wrong, the frame rate varies, or the container gives
+                no frame rate
+
+A `note` says what needs no action: rotation metadata, which `read_video`
+applies. Frame times are those `read_video` reports: counted at the frame
+rate where the file's timestamps are missing or out of order (AVI B-frames),
+so such files are ok.
 """
 
 from __future__ import annotations
@@ -23,14 +28,14 @@ import numpy as np
 
 from zoo.data.decode import frame_times, probe
 from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits, VideoDecodeError
-from zoo.data.sources import VIDEO_EXTENSIONS
+from zoo.data.sources import has_video_extension
 
 STATUSES = ("ok", "unreadable", "too short", "odd")
 
 
 @dataclasses.dataclass
 class ScanResult:
-    """One file's verdict; `frames` counts the frames that really decode."""
+    """One file's verdict; `frames` counts the frames that really decode; `note` is for information."""
 
     path: str
     status: str
@@ -40,6 +45,7 @@ class ScanResult:
     height: int = 0
     fps: float = 0.0
     codec: str = ""
+    note: str = ""
 
 
 def scan_file(
@@ -53,6 +59,8 @@ def scan_file(
     except VideoDecodeError as err:
         return ScanResult(path, "unreadable", err.reason)
     result = ScanResult(path, "ok", "", len(times), info.width, info.height, info.fps, info.codec)
+    if info.rotation:
+        result.note = f"rotated {info.rotation} degrees by metadata, upright when read"
     if len(times) < min_frames:
         result.status, result.reason = "too short", f"{len(times)} frames, fewer than {min_frames}"
         return result
@@ -64,8 +72,6 @@ def scan_file(
         oddities.append(
             f"variable frame rate ({steps.min():.3f}-{steps.max():.3f} s between frames)"
         )
-    if info.rotation:
-        oddities.append(f"rotated {info.rotation} degrees by metadata")
     if not info.fps:
         oddities.append("no frame rate in the container")
     if oddities:
@@ -73,16 +79,25 @@ def scan_file(
     return result
 
 
-def find_videos(root: str | os.PathLike) -> list[Path]:
-    """Every file under `root` with a video extension, sorted; `root` may be one file."""
+def find_files(root: str | os.PathLike) -> tuple[list[Path], list[Path]]:
+    """The files under `root`, sorted: those with a video extension, and the others.
+
+    `root` may be one file, which is taken whatever its extension.
+    """
     root = Path(root)
     if root.is_file():
-        return [root]
+        return [root], []
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such file or folder")
-    return sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
-    )
+    videos, others = [], []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        (videos if has_video_extension(path) else others).append(path)
+    return videos, others
+
+
+def find_videos(root: str | os.PathLike) -> list[Path]:
+    """Every file under `root` with a video extension, sorted; `root` may be one file."""
+    return find_files(root)[0]
 
 
 def scan(
