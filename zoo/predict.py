@@ -1,13 +1,16 @@
-"""Classify video files with a trained model: a `.keras` file, a run folder, or a SavedModel.
+"""Classify video files with a trained model or any of its exports.
 
-    classifier = zoo.predict.load("runs/digits")            # or model.keras, or an export
-    probabilities = classifier.classify_video("clip.mp4", num_clips=3)
-    classifier.top_k(probabilities, k=3)                     # [("right", 0.97), ...]
+    classifier = zoo.predict.load("runs/digits")             # or model.keras, an export folder,
+    probabilities = classifier.classify_video("clip.mp4")     # model.tflite or model.onnx
+    classifier.top_k(probabilities, k=3)                      # [("right", 0.97), ...]
 
-Every kind of model goes through the same serving function
-(`zoo.export.signature.serving_function`): a `.keras` model is wrapped in it
-here, a SavedModel carries it as its `serving_default` signature. So a model
-and its export answer alike, and both preprocess like training evaluation.
+Every kind of model samples a video the way its run did: `clip_len`,
+`frame_step` and the number of clips come from the run's `config.json` or from
+the clip settings an export carries (`zoo.export.clip`). Every kind also
+preprocesses alike: a `.keras` model is wrapped in the SavedModel's own serving
+function (`zoo.export.signature.serving_function`), and LiteRT and ONNX get
+the same `preprocess_clips` in TensorFlow before their bare network. So a run
+and its exports answer alike, and all preprocess like training evaluation.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -26,34 +29,53 @@ import tensorflow as tf
 from zoo.data.decode import read_video
 from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits
 from zoo.data.samplers import multi_clip
-from zoo.export.signature import INPUT_NAME, serving_function
+from zoo.export.clip import CLIP_FILE, DEFAULT_FRAME_STEP, ClipSettings
+from zoo.export.runtimes import LiteRTModel, OnnxModel
+from zoo.export.signature import INPUT_NAME, preprocess_clips, serving_function
 from zoo.export.to_saved_model import LABELS_FILE
 from zoo.training.run import RunDir
 
-DEFAULT_FRAME_STEP = 2  # the training default (`TrainConfig.frame_step`)
+KINDS = "a run folder, a .keras file, a SavedModel folder, a .tflite file or an .onnx file"
 
 
 @dataclasses.dataclass
 class Classifier:
-    """A loaded model: uint8 clips `(N, T, H, W, 3)`, any H and W, to probabilities `(N, classes)`."""
+    """A loaded model: uint8 clips `(N, T, H, W, 3)`, any H and W, to probabilities `(N, classes)`.
+
+    `frame_step` and `num_clips` are how `classify_video` samples a video.
+    """
 
     run_clips: Callable[[np.ndarray], np.ndarray]
     labels: list[str]
     clip_len: int
     frame_step: int = DEFAULT_FRAME_STEP
+    num_clips: int = 1
+
+    def sampler(self, num_clips: int | None = None) -> Callable[[int], np.ndarray]:
+        """The frame numbers to decode of a video of `num_frames`: `multi_clip` with these settings."""
+        return partial(
+            multi_clip,
+            clip_len=self.clip_len,
+            frame_step=self.frame_step,
+            num_clips=self.num_clips if num_clips is None else num_clips,
+        )
 
     def classify_video(
-        self, path: str | os.PathLike, num_clips: int = 1, limits: DecodeLimits = DEFAULT_LIMITS
+        self,
+        path: str | os.PathLike,
+        num_clips: int | None = None,
+        limits: DecodeLimits = DEFAULT_LIMITS,
     ) -> np.ndarray:
-        """Class probabilities `(classes,)` of one video: the mean over `num_clips` evenly spaced clips.
+        """Class probabilities `(classes,)` of one video: the mean over evenly spaced clips.
+
+        Only the sampled frames are decoded. `num_clips` defaults to the
+        model's own setting (1 for a run; an export's `--clips`).
 
         Raises:
             zoo.data.VideoDecodeError: the file cannot be decoded.
         """
-        sample = partial(
-            multi_clip, clip_len=self.clip_len, frame_step=self.frame_step, num_clips=num_clips
-        )
-        frames = read_video(path, sample, limits).frames
+        num_clips = self.num_clips if num_clips is None else num_clips
+        frames = read_video(path, self.sampler(num_clips), limits).frames
         clips = frames.reshape(num_clips, self.clip_len, *frames.shape[1:])
         return self.run_clips(clips).mean(axis=0)
 
@@ -69,6 +91,27 @@ def read_labels(path: str | os.PathLike) -> list[str]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: labels file not found")
     return [line for line in path.read_text().splitlines() if line.strip()]
+
+
+def class_names(
+    path: Path,
+    classes: int,
+    labels: str | os.PathLike | None = None,
+    stored: Sequence[str] | None = None,
+) -> list[str]:
+    """The class names of the model at `path`: the `labels` file if given, else the model's
+    own `stored` names, else "class_0", "class_1", ... (with a note on stderr).
+
+    Raises:
+        ValueError: the number of names is not `classes`.
+    """
+    if labels is None and stored is None:
+        print(f"note: {path} has no labels file; naming classes class_0 ...", file=sys.stderr)
+        return [f"class_{i}" for i in range(classes)]
+    names = read_labels(labels) if labels is not None else list(stored)
+    if len(names) != classes:
+        raise ValueError(f"{path}: the model has {classes} classes but {len(names)} labels")
+    return names
 
 
 def load_keras(
@@ -102,12 +145,7 @@ def load_keras(
     else:
         raise FileNotFoundError(f"{path}: expected a run folder or a .keras file")
     model = keras.models.load_model(model_file, compile=False, safe_mode=True)
-    if labels is None:
-        names = [f"class_{i}" for i in range(int(model.output_shape[-1]))]
-        print(f"note: {path} has no labels file; naming classes class_0 ...", file=sys.stderr)
-    else:
-        names = read_labels(labels)
-    return model, names, frame_step
+    return model, class_names(path, int(model.output_shape[-1]), labels), frame_step
 
 
 def is_saved_model(path: str | os.PathLike) -> bool:
@@ -115,18 +153,58 @@ def is_saved_model(path: str | os.PathLike) -> bool:
     return (Path(path) / "saved_model.pb").is_file()
 
 
+def recorded_sampling(path: Path, clip: ClipSettings | None) -> tuple[int, int]:
+    """`(frame_step, num_clips)` an export records; the defaults, with a note, if it has none."""
+    if clip is None:
+        print(
+            f"note: {path} records no clip settings (an older export); "
+            f"sampling with frame step {DEFAULT_FRAME_STEP}, 1 clip",
+            file=sys.stderr,
+        )
+        return DEFAULT_FRAME_STEP, 1
+    return clip.frame_step, clip.num_clips
+
+
+def _load_keras(path: Path, labels: str | os.PathLike | None) -> Classifier:
+    model, names, frame_step = load_keras(path, labels)
+    serve = serving_function(model, names, top_k=1)
+
+    def run_clips(clips: np.ndarray) -> np.ndarray:
+        return serve(tf.constant(clips, tf.uint8))["probabilities"].numpy()
+
+    return Classifier(run_clips, names, int(model.input_shape[1]), frame_step)
+
+
 def _load_saved_model(path: Path, labels: str | os.PathLike | None) -> Classifier:
     serve = tf.saved_model.load(os.fspath(path)).signatures["serving_default"]
     clip_len = int(serve.structured_input_signature[1][INPUT_NAME].shape[1])
-    names = read_labels(labels or path / LABELS_FILE)
     classes = int(serve.structured_outputs["probabilities"].shape[-1])
-    if len(names) != classes:
-        raise ValueError(f"{path}: the model has {classes} classes but {len(names)} labels")
+    stored = read_labels(path / LABELS_FILE) if (path / LABELS_FILE).is_file() else None
+    clip_file = path / CLIP_FILE
+    clip = ClipSettings.from_json(clip_file.read_text()) if clip_file.is_file() else None
 
     def run_clips(clips: np.ndarray) -> np.ndarray:
         return serve(**{INPUT_NAME: tf.constant(clips, tf.uint8)})["probabilities"].numpy()
 
-    return Classifier(run_clips, names, clip_len)
+    names = class_names(path, classes, labels, stored)
+    return Classifier(run_clips, names, clip_len, *recorded_sampling(path, clip))
+
+
+def _load_runtime(
+    runtime: LiteRTModel | OnnxModel, path: Path, labels: str | os.PathLike | None
+) -> Classifier:
+    """A LiteRT or ONNX export, fed clips preprocessed in TensorFlow as the SavedModel does."""
+    clip_len, size = runtime.clip_shape
+    spec = tf.TensorSpec((None, clip_len, None, None, 3), tf.uint8)
+    preprocess = tf.function(
+        partial(preprocess_clips, clip_len=clip_len, size=size), input_signature=[spec]
+    )
+
+    def run_clips(clips: np.ndarray) -> np.ndarray:
+        return runtime(preprocess(tf.constant(clips, tf.uint8)).numpy())
+
+    names = class_names(path, runtime.num_classes, labels, runtime.labels)
+    return Classifier(run_clips, names, clip_len, *recorded_sampling(path, runtime.clip))
 
 
 def load(
@@ -134,27 +212,28 @@ def load(
     labels: str | os.PathLike | None = None,
     frame_step: int | None = None,
 ) -> Classifier:
-    """A `Classifier` from a SavedModel export, a run folder or a `.keras` file.
+    """A `Classifier` from a run folder, a `.keras` file, a SavedModel, a `.tflite` or an `.onnx` file.
 
     Args:
         path: the model.
         labels: a text file of class names, one per line, to use instead of
-            the model's own (see `load_keras`; a SavedModel keeps them in
-            `assets.extra/labels.txt`).
+            the model's own (a run's `labels.txt`, a SavedModel's
+            `assets.extra/labels.txt`, a `.tflite` file's sidecar, an `.onnx`
+            file's metadata; see `load_keras` for a bare `.keras` file).
         frame_step: distance between sampled frames; default: the run's
-            `config.json`, else 2.
+            `config.json` or the export's clip settings, else 2.
     """
     path = Path(path)
     if is_saved_model(path):
         classifier = _load_saved_model(path, labels)
+    elif path.suffix == ".tflite" and path.is_file():
+        classifier = _load_runtime(LiteRTModel(path), path, labels)
+    elif path.suffix == ".onnx" and path.is_file():
+        classifier = _load_runtime(OnnxModel(path), path, labels)
+    elif path.is_dir() or (path.suffix == ".keras" and path.is_file()):
+        classifier = _load_keras(path, labels)
     else:
-        model, names, run_step = load_keras(path, labels)
-        serve = serving_function(model, names, top_k=1)
-
-        def run_clips(clips: np.ndarray) -> np.ndarray:
-            return serve(tf.constant(clips, tf.uint8))["probabilities"].numpy()
-
-        classifier = Classifier(run_clips, names, int(model.input_shape[1]), run_step)
+        raise FileNotFoundError(f"{path}: expected {KINDS}")
     if frame_step is not None:
         classifier.frame_step = frame_step
     return classifier

@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from export_tiny import LABELS
+from export_tiny import CLIP, LABELS
 
 import zoo.export
 from zoo.cli import main
+from zoo.export import ClipSettings
 from zoo.export.runtimes import LiteRTModel, OnnxModel
 
 FAMILIES = ["frame_cnn", "cnn_lstm", "temporal_transformer"]
@@ -20,7 +21,10 @@ INT8_MAX_DROP = 0.0625  # two of the 32 test videos
 def test_litert_matches_keras(name, tiny_models, float_clips, tmp_path):
     model = tiny_models[name]
     path = zoo.export.litert(model, tmp_path / f"{name}.tflite")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.tflite", f"{name}.tflite.json"]
     runtime = LiteRTModel(path)
+    assert runtime.clip == ClipSettings(CLIP["clip_len"], CLIP["size"])  # defaults: step 2, 1 clip
+    assert runtime.labels is None
     expected = model.predict(float_clips, verbose=0)
     np.testing.assert_allclose(runtime(float_clips), expected, atol=1e-4, rtol=0)  # batch 3
     np.testing.assert_allclose(runtime(float_clips[:1]), expected[:1], atol=1e-4, rtol=0)
@@ -59,4 +63,4 @@ def test_int8_litert_keeps_accuracy_on_built_in_data(trained_run, digits_dir, te
 def test_int8_without_calibration_data_is_a_clear_error(tiny_models, tmp_path):
     with pytest.raises(ValueError, match="representative_clips"):
         zoo.export.litert(tiny_models["frame_cnn"], tmp_path / "m.tflite", quantize="int8")
-    assert not (tmp_path / "m.tflite").exists()
+    assert list(tmp_path.iterdir()) == []  # neither the model nor its sidecar

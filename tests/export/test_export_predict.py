@@ -30,9 +30,8 @@ def videos(digits_dir) -> list[Path]:
 def test_run_keras_file_and_saved_model_give_the_same_answer(trained_run, saved, videos):
     loaded = [load(trained_run), load(trained_run / "model.keras"), load(saved)]
     assert all(c.labels == ["down", "left", "right", "up"] for c in loaded)
-    assert [c.frame_step for c in loaded] == [4, 2, 2]  # a run knows its step; others default
-    for classifier in loaded:
-        classifier.frame_step = 4
+    assert [c.frame_step for c in loaded] == [4, 2, 4]  # a bare .keras file gets the default
+    loaded[1].frame_step = 4
     for video in videos:
         results = [c.classify_video(video, num_clips=2) for c in loaded]
         np.testing.assert_allclose(results[1], results[0], atol=1e-5, rtol=0)
@@ -40,11 +39,19 @@ def test_run_keras_file_and_saved_model_give_the_same_answer(trained_run, saved,
         assert loaded[0].top_k(results[0], 1)[0][0] == video.parent.name
 
 
+def test_an_export_without_clip_settings_samples_with_the_defaults(saved, tmp_path, capsys):
+    old = shutil.copytree(saved, tmp_path / "old_export")
+    (old / "assets.extra" / "clip.json").unlink()  # as written before zoo recorded them
+    classifier = load(old)
+    assert (classifier.clip_len, classifier.frame_step, classifier.num_clips) == (4, 2, 1)
+    assert "records no clip settings" in capsys.readouterr().err
+
+
 def test_predict_json_reports_a_broken_video_and_goes_on(saved, videos, tmp_path, capsys):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(videos[0].read_bytes()[:200])
     argv = ["predict", str(saved), str(videos[1]), str(broken), str(videos[2]),
-            "--json", "--top-k", "2", "--clips", "3", "--frame-step", "4"]  # fmt: skip
+            "--json", "--top-k", "2", "--clips", "3", "--frame-step", "4", "--no-progress"]  # fmt: skip
     assert main(argv) == 1
     out, err = capsys.readouterr()
     results = json.loads(out)
@@ -52,7 +59,10 @@ def test_predict_json_reports_a_broken_video_and_goes_on(saved, videos, tmp_path
     assert [r["top_k"][0]["label"] for r in (results[0], results[2])] == ["left", "right"]
     assert all(len(r["top_k"]) == 2 for r in (results[0], results[2]))
     assert "error" in results[1]
-    assert err.strip().splitlines() == [f"zoo predict: error: {broken}: {results[1]['error']}"]
+    assert err.strip().splitlines() == [
+        f"zoo predict: error: {broken}: {results[1]['error']}",
+        f"zoo predict: skipped 1 file: {broken}",
+    ]
 
 
 def test_predict_text_output_from_a_run(trained_run, videos, capsys):

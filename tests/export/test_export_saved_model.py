@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-import sysconfig
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from export_tiny import CLIP, LABELS
+from export_tiny import CLIP, LABELS, serve_without_zoo
 
 import zoo.export
 from zoo.data.transforms import preprocess_clip
 
 TOP_K = 3
 SAVED_MODEL_CLI = Path(sys.executable).with_name("saved_model_cli")
-
-# Runs with `python -I -S`: no site-packages hooks (so not the editable install
-# of zoo), no cwd, no PYTHONPATH; only the folders given on the command line.
-CHILD = textwrap.dedent(
-    """
-    import sys
-    site, export, inputs, outputs = sys.argv[1:]
-    sys.path.append(site)
-    try:
-        import zoo
-    except ImportError:
-        pass
-    else:
-        raise SystemExit(f"zoo is importable from {zoo.__file__}")
-    import numpy as np
-    import tensorflow as tf
-
-    serve = tf.saved_model.load(export).signatures["serving_default"]
-    results = {}
-    with np.load(inputs) as frames:
-        for key in frames.files:
-            for name, value in serve(frames=tf.constant(frames[key])).items():
-                array = value.numpy()  # strings come as an object array of bytes
-                results[f"{key}/{name}"] = array.astype(bytes) if array.dtype == object else array
-    np.savez(outputs, **results)
-    """
-)
 
 
 def keras_reference(model, frames: np.ndarray) -> np.ndarray:
@@ -75,6 +47,23 @@ def test_signature_names_dtypes_and_shapes(exported):
     assert (exported / "assets.extra" / "labels.txt").read_text().split() == LABELS
 
 
+def test_video_signature_and_default_clip_settings(exported):
+    serve = tf.saved_model.load(str(exported)).signatures["serving_video"]
+    inputs = serve.structured_input_signature[1]
+    assert {name: (spec.dtype, spec.shape.as_list()) for name, spec in inputs.items()} == {
+        "frames": (tf.uint8, [None, None, None, 3])
+    }
+    outputs = serve.structured_outputs
+    assert {name: (spec.dtype, spec.shape.as_list()) for name, spec in outputs.items()} == {
+        "probabilities": (tf.float32, [len(LABELS)]),
+        "top_k_scores": (tf.float32, [TOP_K]),
+        "top_k_labels": (tf.string, [TOP_K]),
+    }
+    clip = json.loads((exported / "assets.extra" / "clip.json").read_text())
+    assert clip == {"clip_len": CLIP["clip_len"], "size": CLIP["size"], "frame_step": 2,
+                    "num_clips": 1}  # fmt: skip
+
+
 def test_serves_in_a_fresh_process_that_cannot_import_zoo(exported, tiny_models, tmp_path):
     rng = np.random.default_rng(1)
     frames = {  # any H and W: larger, non-square, and exactly the model's size
@@ -82,25 +71,18 @@ def test_serves_in_a_fresh_process_that_cannot_import_zoo(exported, tiny_models,
         "tall": rng.integers(0, 256, (1, CLIP["clip_len"], 50, 36, 3), dtype=np.uint8),
         "exact": rng.integers(0, 256, (3, CLIP["clip_len"], 32, 32, 3), dtype=np.uint8),
     }
-    np.savez(tmp_path / "inputs.npz", **frames)
-    (tmp_path / "child.py").write_text(CHILD)
-    site = sysconfig.get_paths()["purelib"]
-    command = [sys.executable, "-I", "-S", "child.py", site, str(exported), "inputs.npz", "out.npz"]
-    env = {"PATH": os.environ.get("PATH", ""), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    with np.load(tmp_path / "out.npz") as served:
-        for key, clips in frames.items():
-            expected = keras_reference(tiny_models["cnn_lstm"], clips)
-            probabilities = served[f"{key}/probabilities"]
-            np.testing.assert_allclose(probabilities, expected, atol=1e-5, rtol=0)
-            order = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP_K]
-            np.testing.assert_allclose(
-                served[f"{key}/top_k_scores"], np.take_along_axis(probabilities, order, 1)
-            )
-            assert served[f"{key}/top_k_labels"].astype(str).tolist() == (
-                np.array(LABELS)[order].tolist()
-            )
+    served = serve_without_zoo(exported, "serving_default", frames, tmp_path)
+    for key, clips in frames.items():
+        expected = keras_reference(tiny_models["cnn_lstm"], clips)
+        probabilities = served[f"{key}/probabilities"]
+        np.testing.assert_allclose(probabilities, expected, atol=1e-5, rtol=0)
+        order = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP_K]
+        np.testing.assert_allclose(
+            served[f"{key}/top_k_scores"], np.take_along_axis(probabilities, order, 1)
+        )
+        assert served[f"{key}/top_k_labels"].astype(str).tolist() == (
+            np.array(LABELS)[order].tolist()
+        )
 
 
 def test_saved_model_cli_show_and_run(exported, tmp_path):
@@ -115,6 +97,7 @@ def test_saved_model_cli_show_and_run(exported, tmp_path):
     )
     assert show.returncode == 0, show.stderr[-3000:]
     assert "signature_def['serving_default']" in show.stdout
+    assert "signature_def['serving_video']" in show.stdout
     for name in ("frames", "probabilities", "top_k_scores", "top_k_labels"):
         assert f"['{name}']" in show.stdout
     run = subprocess.run(

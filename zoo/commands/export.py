@@ -1,4 +1,8 @@
-"""`zoo export RUN --format saved_model|litert|onnx [--out PATH]`: serving artefacts."""
+"""`zoo export RUN --format saved_model|litert|onnx [--out PATH] [--clips N]`: serving artefacts.
+
+Every export carries the run's clip settings (clip length, frame step, size)
+and the number of clips to average per video, so it samples like the run.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--top-k", type=int, default=5, help="labels the SavedModel returns per clip (default 5)"
     )
     parser.add_argument(
+        "--clips", type=int, default=1, help="evenly spaced clips a video's answer averages"
+    )
+    parser.add_argument(
+        "--frame-step", type=int, help="distance between sampled frames (default: the run's, or 2)"
+    )
+    parser.add_argument(
         "--quantize",
         choices=("none", "int8"),
         default="none",
@@ -46,25 +56,28 @@ def _default_out(model_path: Path, fmt: str, quantize: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from zoo import export
+    from zoo.export.clip import ClipSettings
+    from zoo.export.signature import model_clip_shape
     from zoo.predict import load_keras
     from zoo.training.run import RunDir
 
     if args.quantize != "none" and args.format != "litert":
         raise ValueError("--quantize applies to --format litert only")
     source = Path(args.run)
-    model, labels, frame_step = load_keras(source, args.labels)
+    model, labels, run_step = load_keras(source, args.labels)
+    clip = ClipSettings(*model_clip_shape(model), args.frame_step or run_step, args.clips)
     out = Path(args.out) if args.out else _default_out(source, args.format, args.quantize)
     if args.format == "saved_model":
-        export.saved_model(model, out, labels, top_k=args.top_k)
+        export.saved_model(model, out, labels, top_k=args.top_k, clip=clip)
     elif args.format == "onnx":
-        export.onnx(model, out, labels)
+        export.onnx(model, out, labels, clip)
     else:
         clips = None
         if args.quantize == "int8":
             data = args.data or (RunDir(source).read_config().data if source.is_dir() else None)
             if data is None:
                 raise ValueError("--quantize int8 needs --data (videos to calibrate on)")
-            clips = export.calibration_clips(model, data, frame_step, args.calibration_clips)
-        export.litert(model, out, args.quantize, clips)
+            clips = export.calibration_clips(model, data, clip.frame_step, args.calibration_clips)
+        export.litert(model, out, args.quantize, clips, labels=labels, clip=clip)
     print(f"wrote {out}")
     return 0

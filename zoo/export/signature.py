@@ -6,6 +6,11 @@ is the `serving_default` signature of every exported SavedModel, and
 its export give the same answers. Preprocessing is the training evaluation
 path, `zoo.data.transforms.preprocess_clip`, traced into the graph.
 
+`video_serving_function`: all decoded frames of one video in, averaged
+probabilities and top-k labels out. It samples the clips itself, exactly as
+`zoo.data.samplers.multi_clip` does, so a server needs no zoo to sample like
+the run did. It is the `serving_video` signature of every exported SavedModel.
+
 `model_function`: the bare model, float32 clips in [0, 1] to probabilities,
 for LiteRT and ONNX, whose runtimes lack the resizing ops.
 """
@@ -18,6 +23,7 @@ import keras
 import tensorflow as tf
 
 from zoo.data.transforms import preprocess_clip
+from zoo.export.clip import ClipSettings
 
 INPUT_NAME = "frames"
 OUTPUT_NAMES = ("probabilities", "top_k_scores", "top_k_labels")
@@ -45,6 +51,87 @@ def check_labels(model: keras.Model, labels: Sequence[str]) -> list[str]:
     return labels
 
 
+def check_clip(model: keras.Model, clip: ClipSettings | None = None) -> ClipSettings:
+    """`clip`, checked against the model's input shape; `None` gives the model's `T` and `size`
+    with the default sampling (every 2nd frame, one clip).
+    """
+    clip_len, size = model_clip_shape(model)
+    if clip is None:
+        return ClipSettings(clip_len, size)
+    if (clip.clip_len, clip.size) != (clip_len, size):
+        raise ValueError(
+            f"model {model.name!r} takes clips of {clip_len} frames at {size}x{size}, "
+            f"not {clip.clip_len} at {clip.size}x{clip.size}"
+        )
+    return clip
+
+
+def preprocess_clips(frames: tf.Tensor, clip_len: int, size: int) -> tf.Tensor:
+    """uint8 clips `(batch, clip_len, H, W, 3)` to float32 `(batch, clip_len, size, size, 3)` in [0, 1].
+
+    Every frame is resized (shorter side) and center-cropped to `size` by
+    `preprocess_clip`, as training evaluation does.
+    """
+    images = tf.reshape(frames, tf.concat([[-1], tf.shape(frames)[2:]], axis=0))
+    return tf.reshape(preprocess_clip(images, size), (-1, clip_len, size, size, 3))
+
+
+def _round_half_even(numerator: tf.Tensor, denominator: int) -> tf.Tensor:
+    """`numerator / denominator` rounded to the nearest integer, halves to even, like `np.round`.
+
+    Integer arithmetic: Grappler rewrites float division by a constant into a
+    multiplication by its reciprocal, which moves exact halves.
+    """
+    nearest = (2 * numerator + denominator) // (2 * denominator)  # halves round up
+    half = (2 * numerator) % (2 * denominator) == denominator
+    return tf.where(half & (nearest % 2 == 1), nearest - 1, nearest)
+
+
+def multi_clip_indices(
+    num_frames: tf.Tensor, clip_len: int, frame_step: int, num_clips: int
+) -> tf.Tensor:
+    """`zoo.data.samplers.multi_clip` in TensorFlow: int32 frame numbers `(num_clips, clip_len)`.
+
+    Clip `i` starts at `round(i * last / (num_clips - 1))`, `last` being the
+    latest start that fits the clip (0 for a short video), halves rounded to
+    even; frames are `frame_step` apart, and frame numbers past the end repeat
+    the last frame. One clip starts at frame 0. The same integer rule as
+    `multi_clip`, so both pick the same frames.
+    """
+    span = (clip_len - 1) * frame_step + 1
+    last = tf.cast(tf.maximum(num_frames - span, 0), tf.int64)
+    if num_clips == 1:
+        starts = tf.zeros([1], tf.int64)
+    else:
+        starts = _round_half_even(tf.range(num_clips, dtype=tf.int64) * last, num_clips - 1)
+    indices = tf.cast(starts, tf.int32)[:, None] + frame_step * tf.range(clip_len)[None, :]
+    return tf.minimum(indices, tf.maximum(num_frames - 1, 0))
+
+
+def _classify(model: keras.Model, frames: tf.Tensor, clip_len: int, size: int) -> tf.Tensor:
+    """float32 probabilities `(batch, classes)` of uint8 clips `(batch, clip_len, H, W, 3)`."""
+    clips = preprocess_clips(frames, clip_len, size)
+    return tf.cast(model(clips, training=False), tf.float32)
+
+
+def _answer(probabilities: tf.Tensor, label_table: tf.Tensor, k: int) -> dict[str, tf.Tensor]:
+    """The outputs of both serving signatures, from probabilities `(..., classes)`."""
+    scores, indices = tf.math.top_k(probabilities, k=k)
+    return {
+        "probabilities": probabilities,
+        "top_k_scores": scores,
+        "top_k_labels": tf.gather(label_table, indices),
+    }
+
+
+def _label_table(model: keras.Model, labels: Sequence[str], top_k: int) -> tuple[tf.Tensor, int]:
+    """The class names as a string tensor, and `k = min(top_k, classes)`."""
+    labels = check_labels(model, labels)
+    if top_k < 1:
+        raise ValueError(f"top_k must be at least 1, not {top_k}")
+    return tf.constant(labels, tf.string), min(int(top_k), len(labels))
+
+
 def serving_function(
     model: keras.Model, labels: Sequence[str], top_k: int = 5
 ) -> tf.types.experimental.PolymorphicFunction:
@@ -54,30 +141,41 @@ def serving_function(
     - `top_k_scores` float32 `(batch, k)`, highest first,
     - `top_k_labels` string `(batch, k)`,
 
-    with `k = min(top_k, classes)`. Every frame is resized (shorter side) and
-    center-cropped to the model's size and scaled to [0, 1] by `preprocess_clip`.
+    with `k = min(top_k, classes)`. Frames are preprocessed by `preprocess_clips`.
     """
     clip_len, size = model_clip_shape(model)
-    label_table = tf.constant(check_labels(model, labels), tf.string)
-    k = min(int(top_k), len(labels))
-    if k < 1:
-        raise ValueError(f"top_k must be at least 1, not {top_k}")
+    label_table, k = _label_table(model, labels, top_k)
     spec = tf.TensorSpec((None, clip_len, None, None, 3), tf.uint8, name=INPUT_NAME)
 
     @tf.function(input_signature=[spec])
     def serve(frames: tf.Tensor) -> dict[str, tf.Tensor]:
-        image_shape = tf.shape(frames)[2:]
-        images = tf.reshape(frames, tf.concat([[-1], image_shape], axis=0))
-        clips = tf.reshape(preprocess_clip(images, size), (-1, clip_len, size, size, 3))
-        probabilities = tf.cast(model(clips, training=False), tf.float32)
-        scores, indices = tf.math.top_k(probabilities, k=k)
-        return {
-            "probabilities": probabilities,
-            "top_k_scores": scores,
-            "top_k_labels": tf.gather(label_table, indices),
-        }
+        return _answer(_classify(model, frames, clip_len, size), label_table, k)
 
     return serve
+
+
+def video_serving_function(
+    model: keras.Model, labels: Sequence[str], clip: ClipSettings | None = None, top_k: int = 5
+) -> tf.types.experimental.PolymorphicFunction:
+    """A `tf.function` from all decoded frames of one video, uint8 `frames` `(num_frames, H, W, 3)`,
+    to a dict of `probabilities` float32 `(classes,)`, `top_k_scores` float32 `(k,)` and
+    `top_k_labels` string `(k,)`: the mean over `clip.num_clips` clips sampled by
+    `multi_clip_indices` with `clip.frame_step`, each preprocessed as in `serving_function`.
+    `clip` is checked by `check_clip` (`None`: the default sampling).
+    """
+    clip = check_clip(model, clip)
+    label_table, k = _label_table(model, labels, top_k)
+    spec = tf.TensorSpec((None, None, None, 3), tf.uint8, name=INPUT_NAME)
+
+    @tf.function(input_signature=[spec])
+    def serve_video(frames: tf.Tensor) -> dict[str, tf.Tensor]:
+        num_frames = tf.shape(frames)[0]
+        tf.debugging.assert_positive(num_frames, message="the video has no frames")
+        indices = multi_clip_indices(num_frames, clip.clip_len, clip.frame_step, clip.num_clips)
+        probabilities = _classify(model, tf.gather(frames, indices), clip.clip_len, clip.size)
+        return _answer(tf.reduce_mean(probabilities, axis=0), label_table, k)
+
+    return serve_video
 
 
 def model_function(

@@ -5,6 +5,14 @@ The `.tflite` model is the bare network: input `frames` float32
 `zoo.data.transforms.preprocess_clip`), output `probabilities`, with an open
 batch (`Interpreter.resize_tensor_input`).
 
+Its clip settings and class names are in a sidecar JSON file beside it,
+`model.tflite.json`: `{"clip": {"clip_len": ..., "size": ..., "frame_step": ...,
+"num_clips": ...}, "labels": [...]}` (`labels` only when given). A plain file
+is simpler to read from any app than TFLite metadata, which needs the
+flatbuffer schema. The sidecar is written atomically just before the model
+is renamed into place, so a finished export always has the sidecar it was
+written with.
+
 Recurrent layers are unrolled over the clip's T frames (T is fixed by the
 model) while converting. Left as a loop, an LSTM converts only with a fixed
 batch of 1 (the converter cannot lower its tensor lists with an open batch),
@@ -14,9 +22,10 @@ and int8 calibration of the loop crashes the TF 2.21 calibrator.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import keras
@@ -25,7 +34,8 @@ import tensorflow as tf
 
 from zoo.data.pipeline import video_dataset
 from zoo.export.atomic import atomic_output
-from zoo.export.signature import model_clip_shape, model_function
+from zoo.export.clip import ClipSettings, litert_sidecar
+from zoo.export.signature import check_clip, check_labels, model_clip_shape, model_function
 
 QUANTIZATIONS = ("none", "int8")
 
@@ -114,10 +124,23 @@ def litert(
     path: str | os.PathLike,
     quantize: str = "none",
     representative_clips: Iterable[np.ndarray] | None = None,
+    *,
+    labels: Sequence[str] | None = None,
+    clip: ClipSettings | None = None,
 ) -> Path:
-    """Writes `model` as a `.tflite` file at `path`, atomically; see `convert` for the arguments."""
+    """Writes `model` as a `.tflite` file at `path` and its sidecar JSON, atomically.
+
+    See `convert` for `quantize` and `representative_clips`. `labels` (the
+    class names) and `clip` (default: the model's `T` and `size`, every 2nd
+    frame, one clip) go to the sidecar, `litert_sidecar(path)`.
+    """
+    record = {"clip": check_clip(model, clip).to_record()}
+    if labels is not None:
+        record["labels"] = check_labels(model, labels)
     flatbuffer = convert(model, quantize, representative_clips)
     path = Path(path)
     with atomic_output(path) as tmp:
         tmp.write_bytes(flatbuffer)
+        with atomic_output(litert_sidecar(path)) as sidecar:
+            sidecar.write_text(json.dumps(record, indent=2) + "\n")
     return path

@@ -1,4 +1,4 @@
-"""SavedModel export: the serving signature of `zoo.export.signature`, written atomically."""
+"""SavedModel export: the serving signatures of `zoo.export.signature`, written atomically."""
 
 from __future__ import annotations
 
@@ -9,36 +9,63 @@ from pathlib import Path
 import keras
 
 from zoo.export.atomic import atomic_output
-from zoo.export.signature import check_labels, serving_function
+from zoo.export.clip import CLIP_FILE, ClipSettings
+from zoo.export.signature import (
+    check_clip,
+    check_labels,
+    serving_function,
+    video_serving_function,
+)
 
 LABELS_FILE = "assets.extra/labels.txt"
 
 
 def saved_model(
-    model: keras.Model, path: str | os.PathLike, labels: Sequence[str], top_k: int = 5
+    model: keras.Model,
+    path: str | os.PathLike,
+    labels: Sequence[str],
+    top_k: int = 5,
+    clip: ClipSettings | None = None,
 ) -> Path:
     """Writes `model` as a SavedModel for TF Serving, `tf.saved_model.load` and `saved_model_cli`.
 
-    The `serving_default` signature takes `frames`, uint8 `(batch, T, H, W, 3)`
-    at any H and W, and returns `probabilities` float32 `(batch, classes)`,
-    `top_k_scores` float32 `(batch, k)` and `top_k_labels` string `(batch, k)`.
-    The class names are also written to `assets.extra/labels.txt`.
+    Two signatures, both returning `probabilities` (float32), `top_k_scores`
+    (float32, highest first) and `top_k_labels` (string):
+
+    - `serving_default` takes clips, `frames` uint8 `(batch, T, H, W, 3)` at
+      any H and W, and answers per clip: `(batch, classes)`, `(batch, k)`.
+    - `serving_video` takes every decoded frame of one video, `frames` uint8
+      `(num_frames, H, W, 3)`, samples `clip.num_clips` clips `clip.frame_step`
+      frames apart as `zoo.data.samplers.multi_clip` does, and answers with
+      their mean: `(classes,)`, `(k,)`.
+
+    The class names are also written to `assets.extra/labels.txt`, and the
+    clip settings to `assets.extra/clip.json` (see `zoo.export.clip`).
 
     The directory is built beside `path` and renamed into place, so `path`
     never holds a half-written model; an existing export there is replaced.
+
+    Args:
+        model: a zoo model, input `(batch, T, size, size, 3)`.
+        path: the SavedModel folder to write.
+        labels: the class names, in label-index order.
+        top_k: labels returned per answer (at most the number of classes).
+        clip: how the run samples videos; default: the model's `T` and `size`,
+            every 2nd frame, one clip.
 
     Returns:
         `path`, as a `Path`.
     """
     labels = check_labels(model, labels)
-    serve = serving_function(model, labels, top_k)
+    clip = check_clip(model, clip)
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serving_default", serve)
+    archive.add_endpoint("serving_default", serving_function(model, labels, top_k))
+    archive.add_endpoint("serving_video", video_serving_function(model, labels, clip, top_k))
     path = Path(path)
     with atomic_output(path) as tmp:
         archive.write_out(os.fspath(tmp), verbose=False)
-        labels_file = tmp / LABELS_FILE
-        labels_file.parent.mkdir(parents=True, exist_ok=True)
-        labels_file.write_text("".join(f"{label}\n" for label in labels))
+        (tmp / LABELS_FILE).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / LABELS_FILE).write_text("".join(f"{label}\n" for label in labels))
+        (tmp / CLIP_FILE).write_text(clip.to_json() + "\n")
     return path
