@@ -70,7 +70,8 @@ def predict_views(
 def evaluation_set(
     run: RunDir, data: str | os.PathLike | None, split: str
 ) -> tuple[Path | ClipList, str | None, str]:
-    """What to evaluate: `(source, split to read or None, description)`.
+    """What to evaluate: `(TFRecord shards or the videos, the split evaluated or None,
+    a description)`.
 
     - the `split` of `data` (default: the run's data) when it has one;
     - without `data`, on a source that lacks `split`: the videos held out for
@@ -84,7 +85,7 @@ def evaluation_set(
         return source, split, f"the {split} split of {source}"
     splits = splits_of(source, **layout)
     if split in splits:
-        return list_clips(source, split, **layout), None, f"the {split} split of {source}"
+        return list_clips(source, split, **layout), split, f"the {split} split of {source}"
     if data is None and run.splits.exists():
         held_out = from_csv(run.splits, "val", class_names=run.read_labels())
         return held_out, None, f"the videos of {source} held out for validation ({run.splits})"
@@ -119,6 +120,7 @@ def evaluate(
     config = run_dir.read_config()
     class_names = run_dir.read_labels()
     source, chosen, described = evaluation_set(run_dir, data, split)
+    # A ClipList is read as it is; the split only picks the shards of a TFRecord folder.
     ds = multi_view_dataset(source, config, chosen, num_clips, num_crops, batch_size, on_error)
     if list(ds.class_names) != class_names:
         raise ValueError(
@@ -149,7 +151,7 @@ def evaluate(
 
     metrics = classification_metrics(y_true, probs, class_names)
     metrics.update(
-        split=split if described.startswith(f"the {split} split") else None,
+        split=chosen,
         data=described,
         num_clips=num_clips,
         num_crops=num_crops,

@@ -9,6 +9,7 @@ from here: unlike `conftest`, no other test folder has a module of this name.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -20,6 +21,20 @@ from zoo.train import train
 
 # Clips of 4 frames at 32x32 into a cnn_lstm of width 8: seconds per epoch on one core.
 TINY_RUN = dict(batch_size=4, clip_len=4, size=32, model_options={"width": 8})
+
+
+def tiny_flags() -> list[str]:
+    """`TINY_RUN` as `zoo train` flags."""
+    return [
+        "--batch-size",
+        str(TINY_RUN["batch_size"]),
+        "--clip-len",
+        str(TINY_RUN["clip_len"]),
+        "--size",
+        str(TINY_RUN["size"]),
+        "--model-options",
+        json.dumps(TINY_RUN["model_options"]),
+    ]
 
 
 def command(data: Path, out: Path, epochs: int, *extra: str) -> list[str]:

@@ -15,24 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from run_training import TINY_RUN
+from run_training import TINY_RUN, tiny_flags
 
 from zoo.cli import main
 
-TINY_FLAGS = [
-    "--model",
-    "cnn_lstm",
-    "--epochs",
-    "1",
-    "--batch-size",
-    str(TINY_RUN["batch_size"]),
-    "--clip-len",
-    str(TINY_RUN["clip_len"]),
-    "--size",
-    str(TINY_RUN["size"]),
-    "--model-options",
-    json.dumps(TINY_RUN["model_options"]),
-]
+TINY_FLAGS = ["--model", "cnn_lstm", "--epochs", "1", *tiny_flags()]
 
 
 def _zoo(*args: str) -> subprocess.CompletedProcess:

@@ -6,7 +6,7 @@ import json
 
 import keras
 import numpy as np
-from run_training import TINY_RUN
+from run_training import tiny_flags
 
 from zoo import cli
 
@@ -23,14 +23,7 @@ def _train_cli(data, out, seed: int) -> int:
             str(out),
             "--epochs",
             "2",
-            "--batch-size",
-            str(TINY_RUN["batch_size"]),
-            "--clip-len",
-            str(TINY_RUN["clip_len"]),
-            "--size",
-            str(TINY_RUN["size"]),
-            "--model-options",
-            json.dumps(TINY_RUN["model_options"]),
+            *tiny_flags(),
             "--seed",
             str(seed),
         ]

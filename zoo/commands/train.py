@@ -32,6 +32,16 @@ def add_on_error_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--format` and `--fold`: how to read a public data set's annotation files."""
+    from zoo.data.formats import FORMATS
+
+    parser.add_argument(
+        "--format", choices=FORMATS, help="data layout (default: detected from the files)"
+    )
+    parser.add_argument("--fold", type=int, default=1, help="split file number (UCF101, HMDB51)")
+
+
 def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
     """The `TrainConfig` options, shared by `zoo train` and `zoo tune`."""
     parser.add_argument("--model", required=True, help="a name from `zoo models`")
@@ -59,6 +69,7 @@ def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="seeds sampling, augmentation and weights"
     )
+    add_layout_arguments(parser)
     parser.add_argument(
         "--val-fraction",
         type=float,
@@ -91,22 +102,13 @@ def recipe_options(args: argparse.Namespace) -> dict:
         seed=args.seed,
         model_options=args.model_options,
         val_fraction=args.val_fraction,
+        format=args.format,
+        fold=args.fold,
     )
-
-
-def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--format` and `--fold`: how to read a public data set's annotation files."""
-    from zoo.data.formats import FORMATS
-
-    parser.add_argument(
-        "--format", choices=FORMATS, help="data layout (default: detected from the files)"
-    )
-    parser.add_argument("--fold", type=int, default=1, help="split file number (UCF101, HMDB51)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_recipe_arguments(parser)
-    add_layout_arguments(parser)
     add_on_error_argument(parser)
     parser.add_argument(
         "--init",
@@ -134,10 +136,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zoo import models
     from zoo.train import train
 
-    models.entry(args.model)
     train(
         args.model,
         args.data,
@@ -145,8 +145,6 @@ def run(args: argparse.Namespace) -> int:
         deterministic=args.deterministic,
         on_error=args.on_error,
         init=args.init,
-        format=args.format,
-        fold=args.fold,
         freeze_epochs=args.freeze_epochs,
         class_weight=args.class_weight,
         **recipe_options(args),

@@ -56,9 +56,21 @@ def uniform_segments(
 
 
 def multi_clip(num_frames: int, clip_len: int, frame_step: int, num_clips: int) -> np.ndarray:
-    """`num_clips` clips with evenly spaced starts covering the video, for testing."""
+    """`num_clips` clips with evenly spaced starts covering the video, for testing.
+
+    Clip `i` starts at `i * last / (num_clips - 1)` rounded to the nearest frame,
+    halves to even, `last` being the latest start that fits (0 for a short
+    video); one clip starts at 0. Integer arithmetic, so that the exported
+    serving graph (`zoo.export.signature.multi_clip_indices`) picks the same
+    frames for every clip count.
+    """
     span = (clip_len - 1) * frame_step + 1
-    starts = np.linspace(0, max(num_frames - span, 0), num_clips).round().astype(np.int64)
+    last = max(num_frames - span, 0)
+    steps = np.arange(num_clips, dtype=np.int64) * last
+    divisor = max(num_clips - 1, 1)
+    nearest = (2 * steps + divisor) // (2 * divisor)  # halves round up
+    half = (2 * steps) % (2 * divisor) == divisor
+    starts = np.where(half & (nearest % 2 == 1), nearest - 1, nearest)
     return np.stack([_clip_at(int(s), clip_len, frame_step, num_frames) for s in starts])
 
 
