@@ -68,7 +68,12 @@ def predict_views(
 
 
 def evaluation_set(
-    run: RunDir, data: str | os.PathLike | None, split: str
+    run: RunDir,
+    data: str | os.PathLike | None,
+    split: str,
+    format: str | None = None,
+    fold: int | None = None,
+    on_error: str = "raise",
 ) -> tuple[Path | ClipList, str | None, str]:
     """What to evaluate: `(TFRecord shards or the videos, the split evaluated or None,
     a description)`.
@@ -77,20 +82,33 @@ def evaluation_set(
     - without `data`, on a source that lacks `split`: the videos held out for
       validation during training (RUN/splits.csv), when there are any;
     - a source with no splits at all: every video in it.
+
+    `format` and `fold` say how to read a public data set's lists (default:
+    the run's, for the run's data; detected and fold 1 for other `data`).
+    Listed videos missing on disk are refused, or skipped and reported with
+    `on_error="skip"`.
     """
     config = run.read_config()
     source = resolve_source(data if data is not None else config.data)
-    layout = dict(format=config.format, fold=config.fold) if data is None else {}
+    layout = dict(
+        format=format if format is not None else (config.format if data is None else None),
+        fold=fold if fold is not None else (config.fold if data is None else 1),
+    )
     if tfrecord.list_shards(source):
         return source, split, f"the {split} split of {source}"
     splits = splits_of(source, **layout)
     if split in splits:
-        return list_clips(source, split, **layout), split, f"the {split} split of {source}"
+        clips = list_clips(source, split, on_error=on_error, **layout)
+        return clips, split, f"the {split} split of {source}"
     if data is None and run.splits.exists():
         held_out = from_csv(run.splits, "val", class_names=run.read_labels())
         return held_out, None, f"the videos of {source} held out for validation ({run.splits})"
     if not splits:
-        return list_clips(source, None, **layout), None, f"every video of {source}"
+        return (
+            list_clips(source, None, on_error=on_error, **layout),
+            None,
+            f"every video of {source}",
+        )
     raise ValueError(f"{source}: has no {split!r} split (it has {', '.join(splits)})")
 
 
@@ -104,12 +122,16 @@ def evaluate(
     max_mistakes: int = 12,
     verbose: int = 1,
     on_error: str = "raise",
+    format: str | None = None,
+    fold: int | None = None,
 ) -> dict[str, Any]:
     """Evaluates the best model of `run` on `split` of `data` (default: the run's training data).
 
     Which videos are evaluated when `data` lacks `split` is `evaluation_set`'s
-    rule. With `on_error="skip"`, broken videos are left out, counted in
-    `skipped` and listed in RUN/eval/skipped.json.
+    rule, and `format`/`fold` read a public data set's lists (default: the
+    run's). With `on_error="skip"`, broken videos and listed videos missing
+    on disk are left out, counted in `skipped` and listed in
+    RUN/eval/skipped.json.
 
     Returns:
         The metrics of `zoo.training.metrics.classification_metrics`, plus
@@ -119,7 +141,7 @@ def evaluate(
     run_dir = RunDir(Path(run))
     config = run_dir.read_config()
     class_names = run_dir.read_labels()
-    source, chosen, described = evaluation_set(run_dir, data, split)
+    source, chosen, described = evaluation_set(run_dir, data, split, format, fold, on_error)
     # A ClipList is read as it is; the split only picks the shards of a TFRecord folder.
     ds = multi_view_dataset(source, config, chosen, num_clips, num_crops, batch_size, on_error)
     if list(ds.class_names) != class_names:

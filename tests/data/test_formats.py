@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from videogen import pattern, write_video
 
+from zoo.data import video_dataset
 from zoo.data.formats import FORMATS, detect
 from zoo.data.sources import list_clips, splits_of
 from zoo.data.splits import split_clips
@@ -305,6 +306,27 @@ def test_missing_videos_are_skipped_and_counted_or_raise_once(tmp_path, video):
     assert not set(clips.paths) & set(clips.missing.skipped)
     with pytest.raises(ValueError, match="on_error must be"):
         list_clips(root, "train", on_error="ignore")
+
+
+def test_video_dataset_reports_missing_videos_and_takes_format_and_fold(tmp_path, video):
+    """`video_dataset` called directly: missing listed videos are skipped into
+    `dataset.skipped` (or refused), and `format`/`fold` choose the lists."""
+    root = make_ucf101(tmp_path, video)
+    gone = root / "YoYo" / "v_YoYo_g02_c01.avi"
+    gone.unlink()
+    with pytest.raises(FileNotFoundError, match="1 of the 18 listed videos are not on disk"):
+        video_dataset(root, split="train")
+    settings = dict(clip_len=2, size=16, batch_size=32, on_error="skip")
+    ds = video_dataset(root, split="train", **settings)  # fold 1 trains on groups 2-4
+    assert ds.num_videos == 17 and dict(ds.skipped.skipped) == {
+        str(gone): "listed, but not on disk"
+    }
+    labels = [int(y) for _, batch in ds for y in batch]
+    assert len(labels) == 17 and ds.class_names == UCF_CLASSES
+    train = video_dataset(root, split="train", format="ucf101", fold=2, **settings)
+    assert train.num_videos == 18 and not len(train.skipped)  # fold 2 tests group 2
+    test = video_dataset(root, split="test", format="ucf101", fold=2, **settings)
+    assert test.num_videos == 5 and list(test.skipped.skipped) == [str(gone)]
 
 
 def test_malformed_lines_name_the_file_and_line(tmp_path, video):

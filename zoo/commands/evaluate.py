@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from zoo.commands.train import add_on_error_argument
+from zoo.commands.train import add_layout_arguments, add_on_error_argument
 
 NAME = "evaluate"
 
@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clips", type=int, default=3, help="clips per video, spaced in time")
     parser.add_argument("--crops", type=int, default=3, help="spatial crops per clip")
     parser.add_argument("--batch-size", type=int, default=8, help="videos per batch")
+    add_layout_arguments(parser, of_run=True)
     add_on_error_argument(parser)
 
 
@@ -36,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         args.crops,
         args.batch_size,
         on_error=args.on_error,
+        format=args.format,
+        fold=args.fold,
     )
     print(
         f"wrote {args.run}/eval/ (metrics.json, report.txt, confusion_matrix.png/.json, "

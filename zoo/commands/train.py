@@ -32,14 +32,24 @@ def add_on_error_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--format` and `--fold`: how to read a public data set's annotation files."""
+def add_layout_arguments(parser: argparse.ArgumentParser, of_run: bool = False) -> None:
+    """`--format` and `--fold`: how to read a public data set's annotation files.
+
+    `of_run`: for a command that reads a run's data unless `--data` is given
+    (`zoo evaluate`): the options then default to the run's own.
+    """
     from zoo.data.formats import FORMATS
 
+    run = "; without --data, the run's" if of_run else ""
     parser.add_argument(
-        "--format", choices=FORMATS, help="data layout (default: detected from the files)"
+        "--format", choices=FORMATS, help=f"data layout (default: detected from the files{run})"
     )
-    parser.add_argument("--fold", type=int, default=1, help="split file number (UCF101, HMDB51)")
+    parser.add_argument(
+        "--fold",
+        type=int,
+        default=None if of_run else 1,
+        help=f"split file number (UCF101, HMDB51) (default: 1{run})",
+    )
 
 
 def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:

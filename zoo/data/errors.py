@@ -83,6 +83,11 @@ class SkipReport:
         if new:
             log.warning("skipped %s: %s", path, reason)
 
+    def merge(self, other: SkipReport) -> None:
+        """Takes in every skip of `other` (not logged again)."""
+        with self._lock:
+            self.skipped.update(other.skipped)
+
     def __len__(self) -> int:
         return len(self.skipped)
 

@@ -42,6 +42,7 @@ from zoo.data.errors import (
     VideoDecodeError,
     skip_or_raise,
 )
+from zoo.data.formats import DatasetClips
 from zoo.data.sources import ClipList, list_clips
 from zoo.data.transforms import CROP_SCALE, augment_clip, flip_draw, normalize, preprocess_clip
 
@@ -294,6 +295,8 @@ def video_dataset(
     num_clips: int = 1,
     batch_size: int = 8,
     split: str | None = None,
+    format: str | None = None,
+    fold: int = 1,
     augment: bool = False,
     flip: bool = False,
     shuffle: bool = False,
@@ -321,6 +324,9 @@ def video_dataset(
             clips; elements then have shape `(B, num_clips, T, size, size, 3)`).
         split: "train", "val" or "test" for trees, manifests and shard folders
             that have them.
+        format: the layout of a public data set's annotation files (one of
+            `zoo.data.formats.FORMATS`); None detects it (see `list_clips`).
+        fold: the official split of data sets that have several (UCF101, HMDB51).
         augment: random crop and colour jitter (training); off gives the
             deterministic evaluation path.
         flip: random horizontal flips when `augment` is on. Leave it off
@@ -332,7 +338,10 @@ def video_dataset(
         on_error: "raise" stops at a broken file or record with
             `VideoDecodeError` (inside TF's error while iterating; see
             `raise_decode_errors`); "skip" drops it, records it in
-            `dataset.skipped` and goes on.
+            `dataset.skipped` and goes on. It also decides what happens to
+            videos a data set lists that are not on disk: "raise" refuses
+            them in one error, "skip" leaves them out and lists them in
+            `dataset.skipped`.
         seed: seeds shuffling, sampling and augmentation.
         deterministic: keep element order fixed despite parallel decoding.
         limits: decoding safety limits.
@@ -367,7 +376,9 @@ def video_dataset(
         sample = partial(spec.indices, training=training)
         ds = tfrecord.decode_records(ds, sample, on_skip, deterministic)
     else:
-        clips = list_clips(source, split)
+        clips = list_clips(source, split, format, fold, on_error)
+        if isinstance(clips, DatasetClips):
+            skips.merge(clips.missing)
         if not len(clips):
             raise FileNotFoundError(
                 f"{source}: no videos found" + (f" in split {split!r}" if split else "")

@@ -13,6 +13,7 @@ import tensorflow as tf
 from zoo import datasets
 from zoo.data import tfrecord, video_dataset
 from zoo.data.errors import SkipReport
+from zoo.data.formats import DatasetClips
 from zoo.data.sources import ClipList, list_clips, splits_of
 from zoo.data.splits import split_clips
 from zoo.training.run import TrainConfig
@@ -83,7 +84,8 @@ def training_clips(
     validation; clips of one group stay on one side. None for TFRecord shards,
     which keep their own splits. `config` gives the data-set format and fold;
     videos a data set lists but that are missing on disk are left out under
-    `on_error="skip"` (and counted in the `missing` report of the lists).
+    `on_error="skip"` (and listed in the `missing` report of the lists, which
+    `video_dataset` adds to its `skipped`).
     """
     if tfrecord.list_shards(source):
         return None
@@ -110,7 +112,9 @@ def training_clips(
         raise ValueError(
             f"{source}: {len(clips)} videos are too few to hold out a validation split"
         )
-    return parts["train"], parts["val"], True
+    # The listed videos missing on disk stay reported, with the training part.
+    train = DatasetClips(**vars(parts["train"]), missing=getattr(clips, "missing", SkipReport()))
+    return train, parts["val"], True
 
 
 def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> FitData:
@@ -153,17 +157,9 @@ def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> 
         class_names=list(train.class_names),
         steps=max(train.num_videos // config.batch_size, 1),
         held_out=lists[1] if lists is not None and lists[2] else None,
-        skipped={"train": train.skipped, "val": val.skipped, "missing": _missing(lists)},
+        skipped={"train": train.skipped, "val": val.skipped},
         class_weight=weights,
     )
-
-
-def _missing(lists: tuple[ClipList, ClipList, bool] | None) -> SkipReport:
-    """The listed videos not found on disk, of both lists (data-set formats record them)."""
-    report = SkipReport()
-    for clips in lists[:2] if lists is not None else ():
-        report.skipped.update(getattr(clips, "missing", SkipReport()).skipped)
-    return report
 
 
 def balanced_weights(labels: list[int], num_classes: int) -> dict[int, float]:
