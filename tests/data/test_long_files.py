@@ -78,3 +78,22 @@ def test_reading_every_frame_is_bounded_by_max_frames(long_video):
 def test_frames_past_the_end(long_video):
     with pytest.raises(VideoDecodeError, match=f"has {FRAMES} frames; frame 20001 does not exist"):
         read_video(long_video, [20000, 20001])
+
+
+def test_predict_five_clips_of_the_long_file(long_video, tmp_path):
+    """`zoo predict --clips 5` decodes 5 clips spread over all 12,500 frames, not the file."""
+    import keras
+
+    import zoo.models
+
+    keras.utils.set_random_seed(0)
+    model = zoo.models.build("frame_cnn", 2, input_shape=(8, 32, 32, 3), width=4)
+    model.save(tmp_path / "model.keras")
+    (tmp_path / "labels.txt").write_text("early\nlate\n")
+    out = tmp_path / "predictions.json"
+    argv = ["predict", str(tmp_path / "model.keras"), str(long_video), "--clips", "5"]
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    [row] = json.loads(out.read_text())
+    assert row["video"] == str(long_video) and "error" not in row
+    assert sorted(top["label"] for top in row["top_k"]) == ["early", "late"]
+    assert abs(sum(top["score"] for top in row["top_k"]) - 1) < 1e-5
