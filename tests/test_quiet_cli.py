@@ -49,6 +49,22 @@ def test_predict_stderr(tiny_model, moving_digits_dir, tmp_path, verbose):
         assert done.stderr == ""
 
 
+def test_predict_litert_stderr(tiny_model, moving_digits_dir, tmp_path):
+    """LiteRT's "Created TensorFlow Lite XNNPACK delegate" notice stays off stderr too."""
+    import keras
+
+    import zoo.export
+
+    model = keras.saving.load_model(tiny_model)
+    labels = ["down", "left", "right", "up"]
+    tflite = zoo.export.litert(model, tmp_path / "model.tflite", labels=labels)
+    video = next((moving_digits_dir / "test" / "up").glob("*.mp4"))
+    done = _zoo(["predict", str(tflite), str(video)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{video}: ")
+    assert done.stderr == ""
+
+
 @pytest.mark.parametrize("flag", [[], ["--verbose"]], ids=["quiet", "verbose"])
 def test_models_stderr(tmp_path, flag):
     done = _zoo(["models", "frame_cnn", "--no-latency", *flag], tmp_path)

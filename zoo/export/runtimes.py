@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from zoo.export.clip import ClipSettings, litert_sidecar
+from zoo.quiet import stderr_held_back
 
 
 class _StoredExport:
@@ -44,7 +45,10 @@ class LiteRTModel(_StoredExport):
     def __init__(self, path: str | os.PathLike, num_threads: int | None = None):
         from ai_edge_litert.interpreter import Interpreter  # the optional `export` extra
 
-        self.interpreter = Interpreter(model_path=os.fspath(path), num_threads=num_threads)
+        # LiteRT announces its CPU delegate on stderr ("INFO: Created TensorFlow Lite
+        # XNNPACK delegate for CPU."), when the model is loaded and again on allocation.
+        with stderr_held_back():
+            self.interpreter = Interpreter(model_path=os.fspath(path), num_threads=num_threads)
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
         self._shape: tuple[int, ...] | None = None
@@ -67,7 +71,8 @@ class LiteRTModel(_StoredExport):
         clips = np.ascontiguousarray(clips, np.float32)
         if clips.shape != self._shape:
             self.interpreter.resize_tensor_input(self._input["index"], clips.shape, strict=True)
-            self.interpreter.allocate_tensors()
+            with stderr_held_back():
+                self.interpreter.allocate_tensors()
             self._shape = clips.shape
         self.interpreter.set_tensor(self._input["index"], clips)
         self.interpreter.invoke()
