@@ -51,6 +51,7 @@ def test_registry_lists_every_builder():
         "r2plus1d",
         "temporal_transformer",
         "timesformer",
+        "videoprism",
         "vivit",
     ]
     with pytest.raises(KeyError, match="unknown model 'nope'"):

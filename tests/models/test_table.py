@@ -54,4 +54,4 @@ def test_zoo_models_command_prints_the_table(capsys):
 def test_zoo_models_rejects_unknown_names(capsys):
     assert main(["models", "resnet"]) == 2
     assert "unknown model 'resnet'" in capsys.readouterr().err
-    assert len(available()) == 10
+    assert len(available()) == 11

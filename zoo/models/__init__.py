@@ -13,6 +13,7 @@ from zoo.models import (  # noqa: F401  (registers the builders)
     r2plus1d,
     temporal_transformer,
     timesformer,
+    videoprism,
     vivit,
 )
 from zoo.models.attention import attention_maps, attention_model

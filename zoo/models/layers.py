@@ -76,3 +76,89 @@ class SelfAttention(layers.Layer):
             "key_dim": self.key_dim,
             "dropout": self.dropout,
         }
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ResizeFrames(layers.Layer):
+    """Resizes every frame of `(B, T, H, W, C)` to `(B, T, height, width, C)`, then `x * scale + offset`.
+
+    Bilinear resizing with antialiasing (so downscaling averages pixels, as
+    `tf.image.resize` with `antialias=True` does). `scale` and `offset` are one
+    value per channel; the defaults leave values as they are.
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int],
+        scale: tuple[float, ...] = (1.0, 1.0, 1.0),
+        offset: tuple[float, ...] = (0.0, 0.0, 0.0),
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.size = tuple(int(s) for s in size)
+        self.scale = tuple(float(s) for s in scale)
+        self.offset = tuple(float(o) for o in offset)
+
+    def call(self, inputs):
+        steps, height, width, channels = inputs.shape[1:]
+        images = ops.reshape(inputs, (-1, height, width, channels))
+        if (height, width) != self.size:
+            images = ops.image.resize(images, self.size, interpolation="bilinear", antialias=True)
+        images = images * ops.cast(self.scale, images.dtype) + ops.cast(self.offset, images.dtype)
+        return ops.reshape(images, (-1, steps, *self.size, channels))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], input_shape[1], *self.size, input_shape[-1])
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "scale": self.scale,
+            "offset": self.offset,
+        }
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class AttentivePooling(layers.Layer):
+    """Attentive pooling: one learned query attends over all tokens, `(B, L, D)` to `(B, D)`.
+
+    The probe of the VideoPrism paper (Zhao et al. 2024, after V-JEPA's
+    attentive probe): multi-head cross-attention from a learned query vector to
+    the tokens, then layer normalisation. Unlike a mean, it can weigh the few
+    tokens where the action is.
+    """
+
+    def __init__(self, num_heads: int = 4, dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.norm = layers.LayerNormalization(epsilon=1e-6, name="norm")
+
+    def build(self, input_shape: tuple) -> None:
+        dim = input_shape[-1]
+        if dim % self.num_heads:
+            raise ValueError(f"token width {dim} is not divisible by num_heads={self.num_heads}")
+        self.query = self.add_weight(
+            shape=(1, 1, dim),
+            initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            name="query",
+        )
+        self.attention = layers.MultiHeadAttention(
+            self.num_heads, dim // self.num_heads, dropout=self.dropout, name="attention"
+        )
+        self.attention.build((None, 1, dim), (None, *input_shape[1:]))
+        self.norm.build((None, 1, dim))
+
+    def call(self, inputs, training=None):
+        query = ops.broadcast_to(
+            ops.cast(self.query, inputs.dtype), (ops.shape(inputs)[0], 1, inputs.shape[-1])
+        )
+        pooled = self.attention(query, inputs, training=training)
+        return self.norm(pooled)[:, 0, :]
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_heads": self.num_heads, "dropout": self.dropout}

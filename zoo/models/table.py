@@ -19,8 +19,9 @@ import time
 import keras
 import numpy as np
 from keras import layers
+from keras_hub.models import VideoPrismBackbone
 
-from zoo.models.layers import SelfAttention
+from zoo.models.layers import AttentivePooling, SelfAttention
 from zoo.models.pretrained import build_from_card, card, card_path
 from zoo.models.registry import available, build, entry
 
@@ -45,8 +46,32 @@ def _shape(tensor) -> tuple[int, ...]:
     return tuple(tensor.shape[1:])
 
 
+def _block_macs(length: int, dim: int, mlp_dim: int) -> int:
+    """Multiply-adds of one Transformer block on `length` tokens: projections, scores, MLP."""
+    return 4 * length * dim * dim + 2 * length * length * dim + 2 * length * dim * mlp_dim
+
+
+def videoprism_flops(backbone: VideoPrismBackbone) -> int:
+    """FLOPs of a video-only `VideoPrismBackbone` on one clip (its layers fold frames into the
+    batch, so they are counted from its sizes): patch embedding, then each spatial block on
+    the `N` patches of every frame and each temporal block on the `T` frames of every patch."""
+    frames, patch, dim = backbone.num_frames, backbone.patch_size, backbone.hidden_dim
+    height, width, channels = backbone.image_shape
+    patches = (height // patch) * (width // patch)
+    macs = frames * patches * patch * patch * channels * dim
+    macs += (
+        frames * backbone.num_spatial_layers * _block_macs(patches, dim, backbone.intermediate_dim)
+    )
+    macs += (
+        patches * backbone.num_temporal_layers * _block_macs(frames, dim, backbone.intermediate_dim)
+    )
+    return 2 * macs
+
+
 def layer_flops(layer: keras.Layer, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
     """FLOPs of one call of `layer` on one example with the given shapes (no batch axis)."""
+    if isinstance(layer, VideoPrismBackbone):
+        return videoprism_flops(layer)
     if isinstance(layer, keras.Model):
         return model_flops(layer)
     if isinstance(layer, layers.TimeDistributed):
@@ -75,6 +100,9 @@ def layer_flops(layer: keras.Layer, inputs: tuple[int, ...], outputs: tuple[int,
         width = layer.num_heads * layer.key_dim
         sequences = math.prod(inputs[:-2])
         return 2 * sequences * (4 * length * dim * width + 2 * length * length * width)
+    if isinstance(layer, AttentivePooling):  # one query: its and the output projection,
+        length, dim = inputs[-2:]  # keys and values of every token, one row of scores
+        return 2 * (2 * dim * dim + 2 * length * dim * dim + 2 * length * dim)
     return 0
 
 
