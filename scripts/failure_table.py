@@ -39,6 +39,7 @@ generated data (a 32x32 `moving_digits`, copies of it with one broken file,
 a 12,000-frame video); do not edit by hand.
 """
 TINY = ["--batch-size", "4", "--clip-len", "4", "--size", "32"]
+SMALL_VIDEOPRISM = '{"image_size": 32, "hidden_dim": 32, "intermediate_dim": 64}'
 
 
 def long_video(path: Path, frames: int = 12_000) -> Path:
@@ -85,6 +86,11 @@ def cases(work: Path) -> list[tuple[str, list[str]]]:
     def train(data: str, out: str, *extra: str, model: str = "frame_cnn") -> list[str]:
         return ["train", "--model", model, "--data", data, "--out", out, *TINY, *extra]
 
+    def embed(data: str, out: str, *extra: str, model: str = "videoprism") -> list[str]:
+        options = ["--model-options", SMALL_VIDEOPRISM] if model == "videoprism" else []
+        clip = ["--clip-len", "4", "--size", "32", "--no-progress"]
+        return ["embed", "--model", model, "--data", data, "--out", out, *clip, *options, *extra]
+
     one = ("--epochs", "1")
     return [
         ("train, a broken training video, `--on-error raise`",
@@ -118,6 +124,13 @@ def cases(work: Path) -> list[tuple[str, list[str]]]:
          ["convert", "bte", "shards", "--no-progress"]),
         ("convert it with `--on-error raise`",
          ["convert", "bte", "s2", "--on-error", "raise", "--no-progress"]),
+        ("embed, a broken training video (default: skip)", embed("bt", "f1")),
+        ("embed it with `--on-error raise`", embed("bt", "f2", "--on-error", "raise")),
+        ("embed with a model that has no backbone", embed("md", "f3", model="frame_cnn")),
+        ("train a probe on those embeddings",
+         ["train", "--features", "f1", "--out", "probe", "--epochs", "1", "--batch-size", "4"]),
+        ("train `--features` with `--model` too",
+         ["train", "--features", "f1", "--out", "probe2", "--model", "c3d"]),
         ("scan a folder of `.ts`, `.flv` and `.3gp` files (and a `.txt`)", ["scan", "containers"]),
         ("version", ["--version"]),
     ]  # fmt: skip

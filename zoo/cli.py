@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "zoo.commands.convert",
         "videos (folder or manifest) to sharded TFRecords of JPEG frames",
     ),
+    "embed": (
+        "zoo.commands.embed",
+        "a frozen backbone's embeddings of every video, once, to TFRecord shards (resumable)",
+    ),
     "train": ("zoo.commands.train", "train with checkpoints, TensorBoard logs and resume"),
     "evaluate": ("zoo.commands.evaluate", "metrics, confusion matrix and mistakes of a run"),
     "tune": ("zoo.commands.tune", "hyperparameter search (Hyperband or random), best retrained"),

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import models
 from zoo.data import tfrecord
 from zoo.data.pipeline import raise_decode_errors
 from zoo.data.sources import ClipList, from_csv, list_clips, splits_of
@@ -149,7 +150,7 @@ def evaluate(
             f"{described}: classes {list(ds.class_names)} differ from the run's "
             f"labels.txt {class_names}"
         )
-    model = keras.saving.load_model(run_dir.model)
+    model = models.load(run_dir.model)
     views = num_clips * num_crops
     print(
         f"evaluating {run_dir.model} on {ds.num_videos} videos ({described}), {views} views "

@@ -128,7 +128,7 @@ def load_keras(
     Returns:
         `(model, labels, frame_step)`.
     """
-    import zoo.models  # noqa: F401  (registers the zoo's custom layers for loading)
+    from zoo import models
 
     path = Path(path)
     frame_step = DEFAULT_FRAME_STEP
@@ -144,7 +144,7 @@ def load_keras(
         labels = labels or (beside if beside.is_file() else None)
     else:
         raise FileNotFoundError(f"{path}: expected a run folder or a .keras file")
-    model = keras.models.load_model(model_file, compile=False, safe_mode=True)
+    model = models.load(model_file)
     return model, class_names(path, int(model.output_shape[-1]), labels), frame_step
 
 

@@ -2,6 +2,7 @@
 
     from zoo.train import train
     run = train("cnn_lstm", "moving_digits", "runs/first", epochs=8)
+    run = train_probe("features/", "runs/probe")   # a head on `zoo embed` embeddings
 
 The run folder (see `zoo.training.run`) holds the config, the label names,
 the best and last models, TensorBoard logs, history.csv and curves.png. Run
@@ -22,10 +23,12 @@ import tensorflow as tf
 
 from zoo import models
 from zoo.data.errors import SkipReport
+from zoo.data.features import FeatureDir
 from zoo.data.pipeline import raise_decode_errors
 from zoo.data.sources import to_csv
+from zoo.models.videoprism import head_model
 from zoo.training import hardware, multiworker, recipe
-from zoo.training.data import fit_datasets, resolve_source
+from zoo.training.data import FitData, feature_fit_datasets, fit_datasets, resolve_source
 from zoo.training.finetune import resolve_init, start_from
 from zoo.training.plots import plot_curves
 from zoo.training.run import RunDir, TrainConfig
@@ -127,17 +130,10 @@ def train(
     if options.get("init"):
         options["init"] = resolve_init(options["init"])
     config = TrainConfig(model=model, data=str(resolve_source(data)), **options)
-    done = _epochs_done(run, config)
-    if done is None:
-        print(f"{run.root} holds this run, finished: nothing to do", flush=True)
+    if not _begin(run, config):
         return run.root
-    if done:
-        print(f"resuming {run.root} after epoch {done} of {config.epochs}", flush=True)
 
-    gpu = hardware.has_gpu()
-    deterministic = not gpu if deterministic is None else deterministic
-    hardware.seed_everything(config.seed, deterministic)
-    jit_compile = hardware.accelerate(gpu, deterministic)
+    jit_compile = _seed(config, deterministic)
     data = fit_datasets(Path(config.data), config, on_error)
     with strategy.scope():
         net = models.build(
@@ -149,23 +145,109 @@ def train(
             if config.init
             else []
         )
-    run.write(
-        config,
-        data.class_names,
-        {
-            "num_classes": len(data.class_names),
-            "input_shape": list(config.input_shape),
-            "strategy": type(strategy).__name__,
-            "replicas": strategy.num_replicas_in_sync,
-            "mixed_precision": keras.mixed_precision.global_policy().name,
-            "jit_compile": net.jit_compile,  # off if Keras turned XLA off
-        },
-    )
+    run.write(config, data.class_names, _setup(strategy, net))
     if data.held_out is not None:
         to_csv(data.held_out, run.splits, "val")
-    best = min((row["val_loss"] for row in run.read_history()), default=None)
     multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     agree = [multiworker.AverageStatistics()] if multi_worker else []
+    _fit(run, config, net, data, [*agree, *starting], callbacks, verbose)
+    return run.root
+
+
+def train_probe(
+    features: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    deterministic: bool | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = 1,
+    **options,
+) -> Path:
+    """Trains the head of the model in a `zoo embed` folder on its stored embeddings, into `out`.
+
+    Only the head trains, on one stored embedding per clip, so an epoch costs
+    no decoding and no backbone. The run folder is like any other: its
+    checkpoints hold the backbone and the trained head as one model that takes
+    video, so `zoo evaluate`, `zoo export` and `zoo predict` take it (they read
+    the videos the embeddings were made from). Resumes like `train`.
+
+    Args:
+        features: a folder written by `zoo.embed.embed`.
+        out: the run folder.
+        deterministic, callbacks, verbose: as for `train`.
+        **options: the recipe fields of `TrainConfig` (epochs, batch_size,
+            optimizer, learning_rate, weight_decay, warmup_epochs,
+            label_smoothing, patience, seed). The model, data and clip
+            settings are those of the embeddings.
+    """
+    folder = Path(features).absolute()
+    stored = FeatureDir(folder).read_config()
+    made = ("model", "data", "model_options", "clip_len", "frame_step", "size", "val_fraction")
+    config = TrainConfig(
+        **{key: stored[key] for key in (*made, "format", "fold")},
+        augment=False,  # an embedding is of one unaugmented clip
+        features=str(folder),
+        **options,
+    )
+    strategy = hardware.choose_strategy()
+    run = RunDir(Path(out))
+    if not _begin(run, config):
+        return run.root
+    jit_compile = _seed(config, deterministic)
+    data = feature_fit_datasets(folder, config)
+    with strategy.scope():
+        whole = models.load(FeatureDir(folder).model)
+        head = head_model(whole)
+        recipe.compile_model(head, config, data.steps, jit_compile)
+    run.write(config, data.class_names, _setup(strategy, whole))
+    _fit(run, config, head, data, [], callbacks, verbose, whole=whole)
+    return run.root
+
+
+def _begin(run: RunDir, config: TrainConfig) -> bool:
+    """Whether there is training to do in `run`; says so when it resumes or is finished."""
+    done = _epochs_done(run, config)
+    if done is None:
+        print(f"{run.root} holds this run, finished: nothing to do", flush=True)
+        return False
+    if done:
+        print(f"resuming {run.root} after epoch {done} of {config.epochs}", flush=True)
+    return True
+
+
+def _seed(config: TrainConfig, deterministic: bool | None) -> bool:
+    """Seeds everything and sets up the hardware; returns whether to compile with XLA."""
+    gpu = hardware.has_gpu()
+    deterministic = not gpu if deterministic is None else deterministic
+    hardware.seed_everything(config.seed, deterministic)
+    return hardware.accelerate(gpu, deterministic)
+
+
+def _setup(strategy: tf.distribute.Strategy, net: keras.Model) -> dict:
+    """What config.json records of the hardware and the model besides `TrainConfig`."""
+    return {
+        "num_classes": int(net.output.shape[-1]),
+        "input_shape": list(net.input.shape[1:]),
+        "strategy": type(strategy).__name__,
+        "replicas": strategy.num_replicas_in_sync,
+        "mixed_precision": keras.mixed_precision.global_policy().name,
+        "jit_compile": net.jit_compile,  # off if Keras turned XLA off
+    }
+
+
+def _fit(
+    run: RunDir,
+    config: TrainConfig,
+    net: keras.Model,
+    data: FitData,
+    first: list[keras.callbacks.Callback],
+    extra: Sequence[keras.callbacks.Callback],
+    verbose: int | str,
+    whole: keras.Model | None = None,
+) -> None:
+    """`net.fit` with the recipe's callbacks (after `first`, before `extra`), then the
+    skipped files, the curves and a one-line summary. `whole`: see `recipe.callbacks`."""
+    best = min((row["val_loss"] for row in run.read_history()), default=None)
     try:
         with raise_decode_errors(net):
             net.fit(
@@ -174,7 +256,7 @@ def train(
                 epochs=config.epochs,
                 steps_per_epoch=data.steps,
                 shuffle=False,
-                callbacks=[*agree, *starting, *recipe.callbacks(run, config, best), *callbacks],
+                callbacks=[*first, *recipe.callbacks(run, config, best, whole), *extra],
                 class_weight=data.class_weight,
                 verbose=verbose,
             )
@@ -188,4 +270,3 @@ def train(
         f"val_accuracy {best_row['val_accuracy']:.1%}, val_loss {best_row['val_loss']:.4f})",
         flush=True,
     )
-    return run.root

@@ -32,17 +32,27 @@ def build_tiny(name: str, seed: int = 0) -> keras.Model:
 
 # Runs with `python -I -S`: no site-packages hooks (so not the editable install
 # of zoo), no cwd, no PYTHONPATH; only the folders given on the command line.
+# KerasHub is installed there, so an import hook refuses it: a SavedModel of
+# a KerasHub backbone must serve without it.
 CHILD = textwrap.dedent(
     """
     import sys
     site, export, signature, inputs, outputs = sys.argv[1:]
     sys.path.append(site)
-    try:
-        import zoo
-    except ImportError:
-        pass
-    else:
-        raise SystemExit(f"zoo is importable from {zoo.__file__}")
+
+    class Refuse:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("keras_hub", "keras_nlp"):
+                raise ImportError(f"{name}: not on a serving machine")
+
+    sys.meta_path.insert(0, Refuse())
+    for name in ("zoo", "keras_hub"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            pass
+        else:
+            raise SystemExit(f"{name} is importable from {module.__file__}")
     import numpy as np
     import tensorflow as tf
 

@@ -152,3 +152,20 @@ def test_wrong_number_of_labels_is_a_clear_error(tiny_models, tmp_path):
     with pytest.raises(ValueError, match="4 classes but 2 labels"):
         zoo.export.saved_model(tiny_models["frame_cnn"], tmp_path / "model", ["a", "b"])
     assert not (tmp_path / "model").exists()
+
+
+def test_a_videoprism_serves_without_zoo_or_keras_hub(tmp_path):
+    """The KerasHub backbone is traced into the graph: serving needs TensorFlow only."""
+    import keras
+
+    from zoo.models import build
+
+    keras.utils.set_random_seed(0)
+    options = {"image_size": 32, "hidden_dim": 32, "intermediate_dim": 64}
+    model = build("videoprism", len(LABELS), input_shape=(CLIP["clip_len"], 32, 32, 3), **options)
+    path = zoo.export.saved_model(model, tmp_path / "videoprism", LABELS, top_k=TOP_K)
+    frames = np.random.default_rng(3).integers(0, 256, (2, CLIP["clip_len"], 40, 56, 3), np.uint8)
+    served = serve_without_zoo(path, "serving_default", {"clips": frames}, tmp_path)
+    np.testing.assert_allclose(
+        served["clips/probabilities"], keras_reference(model, frames), atol=1e-5, rtol=0
+    )

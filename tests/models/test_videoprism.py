@@ -12,9 +12,11 @@ import keras
 import keras_hub
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from zoo import models
 from zoo.models import table, videoprism
+from zoo.models.layers import ResizeFrames
 
 TINY = dict(
     image_size=16,
@@ -67,6 +69,16 @@ def test_a_preset_image_converter_sets_the_scaling(preset, tmp_path):
 def test_a_preset_needs_its_frame_count(preset):
     with pytest.raises(ValueError, match="clips of 4 frames, not 8"):
         models.build("videoprism", 3, input_shape=(8, 16, 16, 3), preset=str(preset[0]))
+
+
+def test_preprocess_averages_blocks_of_pixels_when_it_shrinks_frames():
+    """Halving each side gives the mean of each 2x2 block, under XLA as well (the GPU set-up)."""
+    clips = _clips((2, 3, 8, 8, 3))
+    blocks = clips.reshape(2, 3, 4, 2, 4, 2, 3).mean(axis=(3, 5))
+    resize = ResizeFrames((4, 4), scale=(2.0,) * 3, offset=(-1.0,) * 3)
+    np.testing.assert_allclose(resize(clips), blocks * 2 - 1, atol=1e-6)
+    compiled = tf.function(resize, jit_compile=True)
+    np.testing.assert_allclose(compiled(clips), blocks * 2 - 1, atol=1e-6)
 
 
 @pytest.mark.parametrize("head", videoprism.HEADS)

@@ -27,11 +27,10 @@ def _step(title: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    import keras
     import numpy as np
     import tensorflow as tf
 
-    from zoo import datasets, export
+    from zoo import datasets, export, models
     from zoo.data import read_video, samplers
     from zoo.evaluate import evaluate
     from zoo.train import train
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     t = _step(f"2/5 training {args.model}")
     train(args.model, data_dir, out, epochs=args.epochs, seed=args.seed, verbose=2, **clip)
     model_path = out / "model.keras"
-    model = keras.saving.load_model(model_path)
+    model = models.load(model_path)
     labels = (out / "labels.txt").read_text().splitlines()
     timings["train"] = time.perf_counter() - t
 

@@ -52,15 +52,25 @@ def add_layout_arguments(parser: argparse.ArgumentParser, of_run: bool = False) 
     )
 
 
-def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `TrainConfig` options, shared by `zoo train` and `zoo tune`."""
-    parser.add_argument("--model", required=True, help="a name from `zoo models`")
+def add_recipe_arguments(parser: argparse.ArgumentParser, features: bool = False) -> None:
+    """The `TrainConfig` options, shared by `zoo train` and `zoo tune`.
+
+    `features`: `--features DIR` may replace `--model` and `--data` (`zoo train`).
+    """
+    instead = " (or --features)" if features else ""
+    parser.add_argument("--model", required=not features, help=f"a name from `zoo models`{instead}")
     parser.add_argument(
         "--data",
-        required=True,
+        required=not features,
         help="folder per class (with or without train/val/test), CSV manifest, TFRecord "
-        "shards, or moving_digits",
+        f"shards, or moving_digits{instead}",
     )
+    if features:
+        parser.add_argument(
+            "--features",
+            help="train only the head, on embeddings `zoo embed` stored in this folder (the "
+            "model, data and clip settings are theirs); the run holds backbone and head",
+        )
     parser.add_argument("--out", required=True, help="the run folder (rerun it to resume)")
     parser.add_argument("--epochs", type=int, default=10, help="passes over the training videos")
     parser.add_argument("--batch-size", type=int, default=16, help="clips per training step")
@@ -118,7 +128,7 @@ def recipe_options(args: argparse.Namespace) -> dict:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_recipe_arguments(parser)
+    add_recipe_arguments(parser, features=True)
     add_on_error_argument(parser)
     parser.add_argument(
         "--init",
@@ -145,9 +155,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    from zoo.train import train
+# Options that `--features` does not take: the stored embeddings fix them.
+NOT_WITH_FEATURES = ("model", "data", "init", "class_weight")
+FIXED_BY_FEATURES = (
+    *("clip_len", "frame_step", "size", "format", "fold", "model_options", "val_fraction"),
+    "augment",  # a stored embedding is of one unaugmented clip
+)
 
+
+def run(args: argparse.Namespace) -> int:
+    from zoo.train import train, train_probe
+
+    if args.features:
+        given = [name for name in NOT_WITH_FEATURES if getattr(args, name)]
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise ValueError(f"--features takes the model and data of the embeddings, not {flags}")
+        options = {k: v for k, v in recipe_options(args).items() if k not in FIXED_BY_FEATURES}
+        train_probe(args.features, args.out, deterministic=args.deterministic, **options)
+        return 0
+    if not (args.model and args.data):
+        raise ValueError("give --model and --data (or --features DIR)")
     train(
         args.model,
         args.data,

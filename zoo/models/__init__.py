@@ -1,7 +1,12 @@
-"""The model zoo: `build(name, num_classes, ...)`, `available()`, `pretrained(name)`.
+"""The model zoo: `build(name, num_classes, ...)`, `available()`, `pretrained(name)`, `load(path)`.
 
-Importing this package imports every builder module, which registers itself.
+Importing this package imports every builder module, which registers itself
+(and its custom layers, which `load` needs).
 """
+
+import os
+
+import keras
 
 from zoo.models import (  # noqa: F401  (registers the builders)
     audio_cnn,
@@ -20,6 +25,13 @@ from zoo.models.attention import attention_maps, attention_model
 from zoo.models.pretrained import card, pretrained
 from zoo.models.registry import available, build, entry, register
 
+
+def load(path: str | os.PathLike) -> keras.Model:
+    """A model saved as `.keras` by the zoo (or by anyone, from Keras and zoo layers),
+    uncompiled, loaded with Keras `safe_mode` on."""
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
 __all__ = [
     "attention_maps",
     "attention_model",
@@ -27,6 +39,7 @@ __all__ = [
     "build",
     "card",
     "entry",
+    "load",
     "pretrained",
     "register",
 ]

@@ -82,9 +82,10 @@ class SelfAttention(layers.Layer):
 class ResizeFrames(layers.Layer):
     """Resizes every frame of `(B, T, H, W, C)` to `(B, T, height, width, C)`, then `x * scale + offset`.
 
-    Bilinear resizing with antialiasing (so downscaling averages pixels, as
-    `tf.image.resize` with `antialias=True` does). `scale` and `offset` are one
-    value per channel; the defaults leave values as they are.
+    Downscaling by a factor of 2 or more first averages blocks of pixels (so
+    fine detail does not alias), then bilinear resizing gives the exact size;
+    both compile under XLA. `scale` and `offset` are one value per channel;
+    the defaults leave values as they are.
     """
 
     def __init__(
@@ -102,8 +103,11 @@ class ResizeFrames(layers.Layer):
     def call(self, inputs):
         steps, height, width, channels = inputs.shape[1:]
         images = ops.reshape(inputs, (-1, height, width, channels))
-        if (height, width) != self.size:
-            images = ops.image.resize(images, self.size, interpolation="bilinear", antialias=True)
+        block = (max(height // self.size[0], 1), max(width // self.size[1], 1))
+        if block != (1, 1):
+            images = ops.average_pool(images, block, strides=block, padding="valid")
+        if tuple(images.shape[1:3]) != self.size:
+            images = ops.image.resize(images, self.size, interpolation="bilinear")
         images = images * ops.cast(self.scale, images.dtype) + ops.cast(self.offset, images.dtype)
         return ops.reshape(images, (-1, steps, *self.size, channels))
 

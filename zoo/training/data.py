@@ -13,10 +13,11 @@ import tensorflow as tf
 from zoo import datasets
 from zoo.data import tfrecord, video_dataset
 from zoo.data.errors import SkipReport
+from zoo.data.features import features_dataset
 from zoo.data.formats import DatasetClips
 from zoo.data.sources import ClipList, list_clips, splits_of
 from zoo.data.splits import split_clips
-from zoo.training.run import TrainConfig
+from zoo.training.run import ClipSource, TrainConfig
 
 
 def resolve_source(data: str | os.PathLike) -> Path:
@@ -73,7 +74,7 @@ def training_clips(
     source: Path,
     val_fraction: float,
     seed: int,
-    config: TrainConfig | None = None,
+    config: ClipSource | None = None,
     on_error: str = "raise",
 ) -> tuple[ClipList, ClipList, bool] | None:
     """The train and val `ClipList`s of a folder tree or manifest, and whether val was held out.
@@ -159,6 +160,36 @@ def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> 
         held_out=lists[1] if lists is not None and lists[2] else None,
         skipped={"train": train.skipped, "val": val.skipped},
         class_weight=weights,
+    )
+
+
+def feature_fit_datasets(folder: Path, config: TrainConfig) -> FitData:
+    """Training and validation sets of stored embeddings (see `zoo.data.features`).
+
+    Each clip's embedding is one example: batches are `(float32 (B, *shape),
+    float32 one-hot (B, classes))`; `train` is shuffled anew each epoch and repeats.
+    """
+    train, val = features_dataset(folder, "train"), features_dataset(folder, "val")
+    clips = int(train.element_spec[0].shape[0])
+
+    def per_clip(ds: tf.data.Dataset) -> tf.data.Dataset:
+        return ds.map(lambda e, y: (e, tf.repeat(y, clips))).unbatch()
+
+    examples = train.num_videos * clips
+    classes = len(train.class_names)
+    batches = (
+        per_clip(train)
+        .shuffle(examples, seed=config.seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(config.batch_size, drop_remainder=True)
+    )
+    return FitData(
+        train=one_hot(batches.prefetch(tf.data.AUTOTUNE), classes),
+        val=one_hot(per_clip(val).batch(config.batch_size), classes),
+        class_names=train.class_names,
+        steps=max(examples // config.batch_size, 1),
+        held_out=None,
+        skipped={},
     )
 
 

@@ -38,6 +38,7 @@ def load_source(source: str) -> tuple[keras.Model, list[str] | None]:
             `zoo.models.pretrained`), a run folder, or a `.keras` file (class
             names from a `labels.txt` beside it, if there is one).
     """
+    from zoo import models
     from zoo.models.pretrained import card, pretrained
 
     if source.startswith(PRETRAINED):
@@ -52,7 +53,7 @@ def load_source(source: str) -> tuple[keras.Model, list[str] | None]:
         raise FileNotFoundError(
             f"--init {source}: expected a run folder, a .keras file or pretrained:NAME"
         )
-    model = keras.models.load_model(model_file, compile=False, safe_mode=True)
+    model = models.load(model_file)
     return model, labels.read_text().splitlines() if labels.is_file() else None
 
 

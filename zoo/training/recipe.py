@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import keras
 
 from zoo.training.run import RunDir, TrainConfig
@@ -66,26 +68,52 @@ class LearningRateLogger(keras.callbacks.Callback):
             logs["learning_rate"] = float(optimizer.learning_rate)
 
 
-def callbacks(run: RunDir, config: TrainConfig, best_so_far: float | None) -> list:
+class WholeModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """`ModelCheckpoint` that saves `whole`, a model that holds the one being fit.
+
+    A probe trained on stored embeddings fits only the head; the run saves
+    the backbone with it, so that the checkpoint takes video like any other.
+    """
+
+    def __init__(self, whole: keras.Model, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.whole = whole
+
+    def set_model(self, model: keras.Model) -> None:
+        super().set_model(self.whole)
+
+
+def callbacks(
+    run: RunDir,
+    config: TrainConfig,
+    best_so_far: float | None,
+    whole: keras.Model | None = None,
+) -> list:
     """Backup (resume), CSV history, checkpoints of the best and last model, TensorBoard, early stop.
 
     `best_so_far` is the lowest validation loss before a resume, so the best
     checkpoint is not overwritten by a worse model after the restart.
     The CSV row of an epoch is written before its backup, so a kill between
-    the two repeats that epoch instead of losing its row.
+    the two repeats that epoch instead of losing its row. With `whole`, the
+    checkpoints save that model (which holds the one being fit) instead.
     """
     run.last.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = (
+        keras.callbacks.ModelCheckpoint
+        if whole is None
+        else functools.partial(WholeModelCheckpoint, whole)
+    )
     return [
         LearningRateLogger(),
         keras.callbacks.CSVLogger(str(run.history), append=True),
         keras.callbacks.BackupAndRestore(str(run.backup), double_checkpoint=True),
-        keras.callbacks.ModelCheckpoint(
+        checkpoint(
             str(run.model),
             monitor="val_loss",
             save_best_only=True,
             initial_value_threshold=best_so_far,
         ),
-        keras.callbacks.ModelCheckpoint(str(run.last)),
+        checkpoint(str(run.last)),
         keras.callbacks.TensorBoard(str(run.logs), write_graph=True),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
     ]

@@ -23,8 +23,11 @@ from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """What a run trains on and how. Saved as RUN/config.json."""
+class ClipSource:
+    """A model and the clips it takes from a data set: what runs and embeddings start with.
+
+    `format` and `fold` say how to read a public data set's annotation files.
+    """
 
     model: str
     data: str
@@ -32,6 +35,25 @@ class TrainConfig:
     clip_len: int = 8
     frame_step: int = 2
     size: int = 64
+    format: str | None = None
+    fold: int = 1
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        return (self.clip_len, self.size, self.size, 3)
+
+    def check_at_least_one(self, *names: str) -> None:
+        """Refuses a field of `names` below 1, naming its command-line flag."""
+        for name in names:
+            if getattr(self, name) < 1:
+                flag = "--" + name.replace("_", "-")
+                raise ValueError(f"{flag} must be at least 1, not {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(ClipSource):
+    """What a run trains on and how. Saved as RUN/config.json."""
+
     batch_size: int = 16
     epochs: int = 10
     optimizer: str = "adamw"
@@ -43,18 +65,13 @@ class TrainConfig:
     patience: int = 5
     seed: int = 0
     val_fraction: float = 0.1
-    format: str | None = None
-    fold: int = 1
     init: str | None = None
     freeze_epochs: int = 0
     class_weight: str | None = None
+    features: str | None = None
 
     def __post_init__(self) -> None:
-        at_least_one = ("clip_len", "frame_step", "size", "batch_size", "epochs")
-        for name in at_least_one:
-            if getattr(self, name) < 1:
-                flag = "--" + name.replace("_", "-")
-                raise ValueError(f"{flag} must be at least 1, not {getattr(self, name)}")
+        self.check_at_least_one("clip_len", "frame_step", "size", "batch_size", "epochs")
         if self.freeze_epochs and not self.init:
             raise ValueError("--freeze-epochs needs --init (the weights to keep frozen)")
         if not 0 <= self.freeze_epochs < self.epochs:
@@ -62,6 +79,8 @@ class TrainConfig:
                 f"--freeze-epochs must be from 0 to --epochs - 1 ({self.epochs - 1}), "
                 f"not {self.freeze_epochs}"
             )
+        if self.features and self.init:
+            raise ValueError("--features trains the head of the stored model; it takes no --init")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"--class-weight must be 'balanced', not {self.class_weight!r}")
         if self.learning_rate <= 0:
@@ -71,10 +90,6 @@ class TrainConfig:
                 f"--model-options must be a JSON object such as '{{\"width\": 8}}', "
                 f"not {self.model_options!r}"
             )
-
-    @property
-    def input_shape(self) -> tuple[int, int, int, int]:
-        return (self.clip_len, self.size, self.size, 3)
 
 
 @dataclasses.dataclass(frozen=True)
