@@ -1,11 +1,12 @@
-"""Trains the zoo's video models on `moving_digits` and writes the shipped weights and model cards.
+"""Trains the zoo's video models on a built-in data set and writes the shipped weights and cards.
 
-    python scripts/train_zoo_weights.py              # every video model
-    python scripts/train_zoo_weights.py c3d vivit    # some of them
+    python scripts/train_zoo_weights.py                                # every video model
+    python scripts/train_zoo_weights.py c3d vivit                      # some of them
+    python scripts/train_zoo_weights.py --dataset digit_events cnn_lstm
 
-For each model: the fixed `zoo.models.recipe.Recipe` (seeded) on the default
-`moving_digits` direction data set, then test-split accuracy, written to
-`zoo/models/weights/<name>.moving_digits.weights.h5` and `<name>.moving_digits.json`.
+For each model: the data set's fixed recipe (`zoo.models.recipe.RECIPES`,
+seeded) on its default build, then test-split accuracy, written to
+`zoo/models/weights/<name>.<dataset>.weights.h5` and `<name>.<dataset>.json`.
 """
 
 from __future__ import annotations
@@ -21,31 +22,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from zoo.datasets import make  # noqa: E402
-from zoo.datasets.moving_digits import MovingDigitsConfig  # noqa: E402
+from zoo import datasets  # noqa: E402
 from zoo.models import available, recipe  # noqa: E402
-from zoo.models.pretrained import WEIGHTS_DIR, card_path  # noqa: E402
+from zoo.models.pretrained import DATASETS, WEIGHTS_DIR, card_path  # noqa: E402
 from zoo.models.registry import default_options  # noqa: E402
-
-DATASET = "moving_digits"
 
 # The shipped widths: small, so the weights stay small and CPU training takes about a minute.
 OPTIONS: dict[str, dict] = {name: {} for name in available(task="video")}
 
 
-def train_one(name: str, data_dir, test, recipe_: recipe.Recipe) -> dict:
-    """Trains `name`, saves its weights and returns its model card."""
+def train_one(name: str, dataset: str, data_dir, test, recipe_: recipe.Recipe) -> dict:
+    """Trains `name` on `dataset`, saves its weights and returns its model card."""
     result = recipe.train(name, data_dir, recipe_, verbose=2, **OPTIONS[name])
     options = {**default_options(name), "input_shape": recipe_.input_shape, **OPTIONS[name]}
-    weights = f"{name}.{DATASET}.weights.h5"
+    weights = f"{name}.{dataset}.weights.h5"
     # Saved from an uncompiled copy, so the file holds no optimizer state (a third of the size).
     shipped = keras.models.clone_model(result.model)
     shipped.set_weights(result.model.get_weights())
     shipped.save_weights(WEIGHTS_DIR / weights)
     return {
         "model": name,
-        "dataset": DATASET,
-        "dataset_config": dataclasses.asdict(MovingDigitsConfig()),
+        "dataset": dataset,
+        "dataset_config": dataclasses.asdict(datasets.config(dataset)),
         "class_names": result.class_names,
         "options": json.loads(json.dumps(options)),  # every builder option, tuples as lists
         "recipe": dataclasses.asdict(recipe_),
@@ -56,7 +54,7 @@ def train_one(name: str, data_dir, test, recipe_: recipe.Recipe) -> dict:
         "final_loss": round(result.losses[-1], 4),
         "weights": weights,
         "date": datetime.date.today().isoformat(),
-        "command": f"python scripts/train_zoo_weights.py {name}",
+        "command": f"python scripts/train_zoo_weights.py --dataset {dataset} {name}",
         "keras_version": keras.__version__,
     }
 
@@ -64,17 +62,18 @@ def train_one(name: str, data_dir, test, recipe_: recipe.Recipe) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="models (default: all video models)")
+    parser.add_argument("--dataset", default="moving_digits", choices=DATASETS)
     args = parser.parse_args(argv)
     unknown = sorted(set(args.names) - set(OPTIONS))
     if unknown:
         parser.error(f"not video models: {', '.join(unknown)}; choose from {', '.join(OPTIONS)}")
-    data_dir = make(DATASET)
-    recipe_ = recipe.Recipe()
+    data_dir = datasets.make(args.dataset)
+    recipe_ = recipe.RECIPES[args.dataset]
     test = recipe.clips(data_dir, "test", recipe_)
     WEIGHTS_DIR.mkdir(exist_ok=True)
     for name in args.names or OPTIONS:
-        model_card = train_one(name, data_dir, test, recipe_)
-        card_path(name, DATASET).write_text(json.dumps(model_card, indent=2) + "\n")
+        model_card = train_one(name, args.dataset, data_dir, test, recipe_)
+        card_path(name, args.dataset).write_text(json.dumps(model_card, indent=2) + "\n")
         print(
             f"{name}: {model_card['accuracy']:.1%} test accuracy, "
             f"{model_card['train_seconds']:.0f} s, {model_card['params']:,} params",

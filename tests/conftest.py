@@ -17,3 +17,13 @@ def moving_digits_dir(tmp_path_factory):
     return make(
         "moving_digits", tmp_path_factory.mktemp("data") / "moving_digits", show_progress=False
     )
+
+
+@pytest.fixture(scope="session")
+def digit_events_dir(tmp_path_factory):
+    """The default `digit_events` data set (12 events, 1,536 videos), built once into a temp folder."""
+    from zoo.datasets import make
+
+    return make(
+        "digit_events", tmp_path_factory.mktemp("data") / "digit_events", show_progress=False
+    )

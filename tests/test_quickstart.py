@@ -23,5 +23,6 @@ def test_quickstart_end_to_end(tmp_path):
     assert accuracy >= 90.0, result.stdout
     predicted, true = re.search(r"predicted '(\w+)' .* true '(\w+)'", result.stdout).groups()
     assert predicted == true
+    assert "--data digit_events" in result.stdout.strip().splitlines()[-1]  # the harder set next
     for name in ("model.keras", "labels.txt", "saved_model/saved_model.pb"):
         assert (tmp_path / "run" / name).exists(), name

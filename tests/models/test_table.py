@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import keras
 from keras import layers
 
 from zoo.cli import main
-from zoo.models import available, table
+from zoo.models import available, card, table
 from zoo.models.layers import SelfAttention
 
 DOC = Path(__file__).parents[2] / "docs" / "model_zoo.md"
@@ -47,8 +48,21 @@ def test_zoo_models_command_prints_the_table(capsys):
     assert main(["models", "--no-latency", "cnn_lstm", "c3d"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:4] == ["model", "task", "input", "params"]
+    assert out[0].split()[-2:] == ["moving_digits", "digit_events"]  # accuracy on each
     assert [line.split()[0] for line in out[1:]] == ["cnn_lstm", "c3d"]
-    assert out[1].endswith("%")  # accuracy from the model card
+    assert f"{100 * card('cnn_lstm')['accuracy']:.1f} %" in out[1]  # from the model card
+
+
+def test_zoo_models_json_lists_every_model_with_accuracy_by_data_set(capsys):
+    assert main(["models", "--json", "--no-latency"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["name"] for row in rows] == available()
+    for row in rows:
+        assert set(row) >= {"name", "task", "params", "gflops", "cpu_ms", "accuracy"}
+        assert set(row["accuracy"]) == {"moving_digits", "digit_events"}
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["c3d"]["accuracy"]["moving_digits"] == card("c3d")["accuracy"]
+    assert by_name["c3d"]["params"] == table.rows(["c3d"], latency=False)[0].params
 
 
 def test_zoo_models_rejects_unknown_names(capsys):

@@ -19,9 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--out", help="output folder (default: the zoo cache)")
     make.add_argument(
         "--label",
-        default="direction",
         choices=["direction", "digit", "both"],
-        help="what the classes are",
+        help="what the classes are (moving_digits only; default: direction)",
     )
     make.add_argument("--seed", type=int, default=0, help="the same seed gives the same bytes")
 
@@ -33,6 +32,11 @@ def run(args: argparse.Namespace) -> int:
         for name, description in datasets.AVAILABLE.items():
             print(f"{name:16s} {description}")
         return 0
-    out = datasets.make(args.name, args.out, label=args.label, seed=args.seed)
+    options = {"seed": args.seed}
+    if args.label is not None:
+        if args.name != "moving_digits":
+            raise ValueError(f"--label is for moving_digits, not {args.name}")
+        options["label"] = args.label
+    out = datasets.make(args.name, args.out, **options)
     print(f"wrote {out} (manifest: {out / 'manifest.csv'})")
     return 0

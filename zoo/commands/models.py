@@ -14,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print docs/model_zoo.md: `zoo models --markdown > docs/model_zoo.md`",
     )
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument(
         "--no-latency", action="store_true", help="skip the CPU latency measurement (faster)"
     )
@@ -25,5 +26,10 @@ def run(args: argparse.Namespace) -> int:
     for name in args.names:
         entry(name)  # unknown names fail before anything is built
     rows = table.rows(args.names or None, latency=not args.no_latency)
-    print(table.format_markdown(rows) if args.markdown else table.format_text(rows) + "\n", end="")
+    if args.json:
+        print(table.format_json(rows))
+    elif args.markdown:
+        print(table.format_markdown(rows), end="")
+    else:
+        print(table.format_text(rows))
     return 0

@@ -11,10 +11,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from zoo.datasets import moving_digits
+from zoo.datasets import digit_events, moving_digits
 
 AVAILABLE = {
     "moving_digits": "handwritten digits (scikit-learn) moving up/down/left/right; H.264 mp4",
+    "digit_events": "12 events of a digit over photographs, told apart only by frame order",
+}
+# name -> (its config class, the function that writes it)
+_BUILDERS = {
+    "moving_digits": (moving_digits.MovingDigitsConfig, moving_digits.make),
+    "digit_events": (digit_events.DigitEventsConfig, digit_events.make),
 }
 
 
@@ -23,18 +29,24 @@ def cache_dir() -> Path:
     return Path(os.environ.get("ZOO_CACHE", Path.home() / ".cache" / "zoo"))
 
 
+def config(name: str, **options):
+    """The config of built-in data set `name` with `options` set (its defaults otherwise)."""
+    if name not in AVAILABLE:
+        raise KeyError(f"unknown data set {name!r}; available: {', '.join(AVAILABLE)}")
+    return _BUILDERS[name][0](**options)
+
+
 def make(name: str, out: str | Path | None = None, show_progress: bool = True, **options) -> Path:
     """Builds data set `name` into `out` (default: the cache) and returns its folder.
 
     The build goes to a temporary folder that is renamed into place at the end,
     so an interrupted build never leaves a half-written data set. An existing
-    complete build with the same options is reused.
+    complete build with the same options is reused. `options` are fields of
+    the data set's config (`MovingDigitsConfig`, `DigitEventsConfig`).
     """
-    if name not in AVAILABLE:
-        raise KeyError(f"unknown data set {name!r}; available: {', '.join(AVAILABLE)}")
-    config = moving_digits.MovingDigitsConfig(**options)
+    settings = config(name, **options)
     if out is None:
-        digest = hashlib.sha1(repr(dataclasses.astuple(config)).encode()).hexdigest()[:10]
+        digest = hashlib.sha1(repr(dataclasses.astuple(settings)).encode()).hexdigest()[:10]
         out = cache_dir() / f"{name}-{digest}"
     out = Path(out)
     if (out / "manifest.csv").exists():
@@ -45,12 +57,12 @@ def make(name: str, out: str | Path | None = None, show_progress: bool = True, *
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         with tqdm(
-            total=sum(config.videos_per_split),
+            total=sum(settings.videos_per_split),
             desc=f"making {name}",
             unit="video",
             disable=not show_progress,
         ) as bar:
-            moving_digits.make(tmp, config, progress=bar.update)
+            _BUILDERS[name][1](tmp, settings, progress=bar.update)
         try:
             tmp.rename(out)  # atomic; replaces an empty folder, fails on a full one
         except OSError:

@@ -42,7 +42,7 @@ class MovingDigitsConfig:
     seed: int = 0
 
 
-def _digit_images(seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def digit_images(seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The scikit-learn digits, upscaled later, split 60/15/25 by image before any video exists."""
     from sklearn.datasets import load_digits
 
@@ -114,7 +114,7 @@ def make(
     if config.label not in LABELS:
         raise ValueError(f"label must be one of {LABELS}, not {config.label!r}")
     out = Path(out)
-    images = _digit_images(config.seed)
+    images = digit_images(config.seed)
     rows = []
     for split_index, (split, count) in enumerate(
         zip(("train", "val", "test"), config.videos_per_split, strict=True)

@@ -15,6 +15,7 @@ import keras
 from zoo.models.registry import build, entry
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+DATASETS = ("moving_digits", "digit_events")  # the built-in data sets weights are shipped for
 
 
 def card_path(name: str, dataset: str = "moving_digits") -> Path:
