@@ -25,7 +25,7 @@ import keras  # noqa: E402
 from zoo import datasets  # noqa: E402
 from zoo.models import available, recipe  # noqa: E402
 from zoo.models.pretrained import DATASETS, WEIGHTS_DIR, card_path  # noqa: E402
-from zoo.models.registry import default_options  # noqa: E402
+from zoo.models.registry import build, default_options  # noqa: E402
 
 # The shipped widths: small, so the weights stay small and CPU training takes about a minute.
 OPTIONS: dict[str, dict] = {name: {} for name in available(task="video")}
@@ -36,8 +36,9 @@ def train_one(name: str, dataset: str, data_dir, test, recipe_: recipe.Recipe) -
     result = recipe.train(name, data_dir, recipe_, verbose=2, **OPTIONS[name])
     options = {**default_options(name), "input_shape": recipe_.input_shape, **OPTIONS[name]}
     weights = f"{name}.{dataset}.weights.h5"
-    # Saved from an uncompiled copy, so the file holds no optimizer state (a third of the size).
-    shipped = keras.models.clone_model(result.model)
+    # Saved from a freshly built, uncompiled twin, so the file holds no optimizer state (a
+    # third of the size; `clone_model` copies the compiled optimizer along).
+    shipped = build(name, len(result.class_names), **options)
     shipped.set_weights(result.model.get_weights())
     shipped.save_weights(WEIGHTS_DIR / weights)
     return {

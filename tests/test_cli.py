@@ -30,6 +30,15 @@ def test_datasets_make_writes_videos_and_manifest(tmp_path):
     assert "making moving_digits" in result.stderr  # the progress bar
 
 
+def test_label_is_an_option_of_moving_digits_only():
+    result = _zoo("datasets", "make", "digit_events", "--label", "digit")
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == "zoo datasets: error: --label is for moving_digits, not digit_events"
+    )
+
+
 def test_user_error_is_one_line_without_traceback():
     result = _zoo("datasets", "make", "no_such_set")
     assert result.returncode == 2
