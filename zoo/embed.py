@@ -30,7 +30,7 @@ from zoo.data import video_dataset
 from zoo.data.errors import SkipReport
 from zoo.data.features import FeatureDir, serialize, write_shard
 from zoo.data.pipeline import raise_decode_errors
-from zoo.data.sources import ClipList, splits_of
+from zoo.data.sources import ClipList, splits_of, subset
 from zoo.models.videoprism import EMBEDDING, embedding_model
 from zoo.training.data import resolve_source, training_clips
 from zoo.training.run import ClipSource, RunDir
@@ -167,10 +167,14 @@ def embed(
     if done:
         print(f"resuming {features.root}: {done} of {len(plan)} shards done", file=sys.stderr)
     total = sum(len(clips) for clips in lists.values())
+    for split, report in missing.items():
+        features.add_skipped(split, report.skipped)
     with tqdm(total=total, unit="video", disable=not show_progress, file=sys.stderr) as bar:
         for split, index, count in plan:
-            features.add_skipped(split, missing[split].skipped)
-            part = _part(lists[split], index * config.shard_size, config.shard_size)
+            first = index * config.shard_size
+            part = subset(
+                lists[split], range(first, min(first + config.shard_size, len(lists[split])))
+            )
             path = features.shard(split, index, count)
             if not path.exists():
                 skipped = _embed_shard(embedder, part, path, config, batch_size, on_error)
@@ -180,19 +184,6 @@ def embed(
     if listed:
         print(f"skipped {listed} broken files (listed in {features.skipped})", file=sys.stderr)
     return features.root
-
-
-def _part(clips: ClipList, start: int, length: int) -> ClipList:
-    """Videos `start` to `start + length` of `clips`."""
-    window = slice(start, start + length)
-    return ClipList(
-        clips.paths[window],
-        clips.labels[window],
-        clips.class_names,
-        clips.start[window],
-        clips.end[window],
-        clips.group[window],
-    )
 
 
 def _embed_shard(
