@@ -15,16 +15,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 import time
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 from keras import layers
-from keras_hub.models import VideoPrismBackbone
 
 from zoo.models.layers import AttentivePooling, SelfAttention
 from zoo.models.pretrained import DATASETS, build_from_card, card, card_path
 from zoo.models.registry import available, build, entry
+
+if TYPE_CHECKING:
+    from keras_hub.models import VideoPrismBackbone
 
 _GATES = {layers.LSTM: 4, layers.GRU: 3, layers.SimpleRNN: 1}
 
@@ -69,9 +73,16 @@ def videoprism_flops(backbone: VideoPrismBackbone) -> int:
     return 2 * macs
 
 
+def _is_videoprism(layer: keras.Layer) -> bool:
+    """Whether `layer` is a KerasHub `VideoPrismBackbone` (without importing KerasHub: such
+    a layer exists only once it is imported)."""
+    hub = sys.modules.get("keras_hub")
+    return hub is not None and isinstance(layer, hub.models.VideoPrismBackbone)
+
+
 def layer_flops(layer: keras.Layer, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
     """FLOPs of one call of `layer` on one example with the given shapes (no batch axis)."""
-    if isinstance(layer, VideoPrismBackbone):
+    if _is_videoprism(layer):
         return videoprism_flops(layer)
     if isinstance(layer, keras.Model):
         return model_flops(layer)

@@ -10,18 +10,25 @@ The model is one functional graph, frames -> "preprocess" -> backbone ->
 first once over a data set, `zoo train --features` trains the second on what
 it wrote, and the head's layers are the model's own, so the trained model is
 saved whole.
+
+KerasHub is imported when a VideoPrism is built, not with this module: the
+other builders of `zoo.models` import without it (on a machine with Keras
+and JAX alone, say).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
-import keras_hub
 from keras import layers
-from keras_hub.src.utils.preset_utils import IMAGE_CONVERTER_CONFIG_FILE, check_file_exists
 
 from zoo.models.blocks import classifier
 from zoo.models.layers import AttentivePooling, ResizeFrames
 from zoo.models.registry import register
+
+if TYPE_CHECKING:
+    import keras_hub
 
 HEADS = ("mean", "attentive")
 EMBEDDING = "embedding"  # the layer whose output `zoo embed` stores
@@ -57,6 +64,8 @@ def random_backbone(
     Input `(B, num_frames, image_size, image_size, 3)`, output
     `(B, num_frames, (image_size / patch_size)**2, hidden_dim)`.
     """
+    import keras_hub
+
     return keras_hub.models.VideoPrismBackbone(
         num_frames=num_frames,
         patch_size=patch_size,
@@ -77,6 +86,9 @@ def preset_scale_offset(preset: str) -> tuple[tuple[float, ...], tuple[float, ..
     pixels in [0, 255]; without one, VideoPrism takes frames in [0, 1] as
     they are (the convention of its released checkpoints).
     """
+    import keras_hub
+    from keras_hub.src.utils.preset_utils import IMAGE_CONVERTER_CONFIG_FILE, check_file_exists
+
     if not check_file_exists(preset, IMAGE_CONVERTER_CONFIG_FILE):
         return (1.0,) * 3, (0.0,) * 3
     converter = keras_hub.layers.VideoPrismImageConverter.from_preset(preset)
@@ -196,6 +208,8 @@ def videoprism(
         )
         scale, offset = (1.0,) * 3, (0.0,) * 3
     else:
+        import keras_hub
+
         backbone = keras_hub.models.VideoPrismBackbone.from_preset(preset)
         scale, offset = preset_scale_offset(preset)
     if backbone.num_text_layers:
