@@ -27,6 +27,11 @@ on a machine shared with other work, the best round is the least disturbed.
 Timing runs from iterator creation to the last batch, after one warm-up batch,
 and the iterator is deleted after the clock stops: in TF 2.21 deleting a
 tf.data iterator with autotune on can block for seconds (see shared/stack.md).
+
+Memory: while it measures, each process samples its resident set every 10 ms
+(`/proc/self/statm`); the peak above the resident set once its imports are
+done is what the loader itself took (buffers, prefetched batches, decoder
+state, threads' stacks), printed per loader as the largest of the rounds.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -184,6 +190,39 @@ def clips_per_s(ds: tf.data.Dataset) -> float:
     return clips / seconds
 
 
+def resident_mb() -> float:
+    """The resident memory of this process now, in MB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class PeakMemory:
+    """`with PeakMemory() as peak:` samples the resident memory every 10 ms in a thread;
+    `peak.above_start_mb` is then the highest reading above the one at the start."""
+
+    def __init__(self) -> None:
+        self.start = self.peak = resident_mb()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.01):
+            self.peak = max(self.peak, resident_mb())
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, resident_mb())
+
+    @property
+    def above_start_mb(self) -> float:
+        return self.peak - self.start
+
+
 LOADERS = ("tutorial", "raw", "raw 1-thread rgb", "ours mp4", "ours mp4 eval", "ours TFRecord")
 
 
@@ -217,8 +256,10 @@ def main() -> None:
     args = parser.parse_args()
     count, rounds, epochs = (16, 2, 1) if args.quick else (48, 3, EPOCHS)
     rounds = args.rounds or rounds
-    if args.measure:  # one measurement in this fresh process; print the rate
-        print(measure(args.measure, Path(args.data), args.seed, epochs))
+    if args.measure:  # one measurement in this fresh process: rate, then MB the loader took
+        with PeakMemory() as memory:
+            rate = measure(args.measure, Path(args.data), args.seed, epochs)
+        print(rate, memory.above_start_mb)
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.data or tmp) / f"ucf_like_{count}"
@@ -231,28 +272,35 @@ def main() -> None:
                 list_clips(root), shards, num_shards=8, shorter_side=SIZE, show_progress=False
             )
         results = dict.fromkeys(LOADERS, 0.0)
+        memory = dict.fromkeys(LOADERS, 0.0)
         for r in range(rounds):
             for loader in LOADERS:
                 command = [sys.executable, __file__, "--measure", loader, "--data", str(root)]
                 command += ["--seed", str(r)] + (["--quick"] if args.quick else [])
                 run = subprocess.run(command, capture_output=True, text=True, check=True)
-                rate = float(run.stdout.split()[-1])
+                rate, megabytes = map(float, run.stdout.split()[-2:])
                 results[loader] = max(results[loader], rate)
-                print(f"round {r + 1}: {loader:14s} {rate:7.1f} clips/s", flush=True)
+                memory[loader] = max(memory[loader], megabytes)
+                print(
+                    f"round {r + 1}: {loader:16s} {rate:7.1f} clips/s {megabytes:7.0f} MB",
+                    flush=True,
+                )
     print(f"\n{count} files x {epochs} passes, best of {rounds} rounds, {os.cpu_count()} CPUs:")
     names = {
         "tutorial": "tutorial (OpenCV + from_generator)",
         "raw": f"raw PyAV, {os.cpu_count()} threads",
         "raw 1-thread rgb": f"raw PyAV, {os.cpu_count()} threads, 1-thread rgb",
     }
+    print(f"  {'loader':40s} {'clips/s':>7s}  peak MB above imports")
     for loader, rate in results.items():
-        print(f"  {names.get(loader, loader):40s} {rate:7.1f} clips/s")
+        print(f"  {names.get(loader, loader):40s} {rate:7.1f}  {memory[loader]:7.0f}")
     tutorial, raw, raw_strict, mp4, mp4_eval, tfrec = results.values()
     print(f"\nours mp4 / tutorial            {mp4 / tutorial:5.2f}x  (goal >= 5)")
     print(f"ours mp4 / raw limit           {mp4 / raw:5.2f}x  (goal >= 0.9)")
     print(f"ours mp4 / raw, 1-thread rgb   {mp4 / raw_strict:5.2f}x  (same conversion as ours)")
     print(f"ours mp4 eval / raw, 1-thread  {mp4_eval / raw_strict:5.2f}x  (exact serving resize)")
     print(f"ours TFRecord / ours mp4       {tfrec / mp4:5.2f}x  (goal >= 3)")
+    print(f"ours mp4 memory / tutorial     {memory['ours mp4'] / memory['tutorial']:5.2f}x")
 
 
 if __name__ == "__main__":
