@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from zoo import models
 from zoo.data import video_dataset
-from zoo.data.errors import SkipReport
+from zoo.data.errors import SkipReport, say_skipped
 from zoo.data.features import FeatureDir, serialize, write_shard
 from zoo.data.pipeline import raise_decode_errors
 from zoo.data.sources import ClipList, splits_of, subset
@@ -182,7 +182,7 @@ def embed(
             bar.update(len(part))
     listed = sum(len(files) for files in features.read_skipped().values())
     if listed:
-        print(f"skipped {listed} broken files (listed in {features.skipped})", file=sys.stderr)
+        say_skipped(listed, features.skipped)
     return features.root
 
 

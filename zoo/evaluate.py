@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import tensorflow as tf
 
 from zoo import models
 from zoo.data import tfrecord
+from zoo.data.errors import say_skipped
 from zoo.data.pipeline import raise_decode_errors
 from zoo.data.sources import ClipList, from_csv, list_clips, splits_of
 from zoo.training.data import multi_view_dataset, resolve_source
@@ -165,10 +165,7 @@ def evaluate(
     (out / "skipped.json").unlink(missing_ok=True)
     if skipped:
         (out / "skipped.json").write_text(json.dumps(skipped, indent=2) + "\n")
-        print(
-            f"skipped {len(skipped)} broken files (listed in {out / 'skipped.json'})",
-            file=sys.stderr,
-        )
+        say_skipped(len(skipped), out / "skipped.json")
     if not len(y_true):
         raise ValueError(f"{described}: no video could be decoded")
 

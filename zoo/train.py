@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import keras
 import tensorflow as tf
 
 from zoo import models
-from zoo.data.errors import SkipReport
+from zoo.data.errors import SkipReport, say_skipped
 from zoo.data.features import FeatureDir
 from zoo.data.pipeline import raise_decode_errors
 from zoo.data.sources import to_csv
@@ -63,9 +62,7 @@ def report_skipped(run: RunDir, skipped: dict[str, SkipReport]) -> None:
     """Lists the files skipped so far in RUN/skipped.json and says how many on stderr."""
     total = run.record_skipped({name: dict(report.skipped) for name, report in skipped.items()})
     if total:
-        print(
-            f"skipped {total} broken files (listed in {run.skipped})", file=sys.stderr, flush=True
-        )
+        say_skipped(total, run.skipped)
 
 
 def check_task(model: str) -> None:

@@ -149,7 +149,7 @@ def test_a_broken_video_is_skipped_and_listed_or_stops_embed(tiny_digits, tmp_pa
              "--model-options", json.dumps(TINY_VIDEOPRISM)]  # fmt: skip
     done = _zoo("embed", "--model", "videoprism", "--out", str(tmp_path / "f"), *flags)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines()[-1].startswith("skipped 1 broken files (listed in ")
+    assert done.stderr.splitlines()[-1].startswith("skipped 1 broken file (listed in ")
     listed = json.loads((tmp_path / "f" / "skipped.json").read_text())
     assert list(listed["train"]) == [str(data / "train" / "up" / "empty.mp4")]
     assert len(_records(tmp_path / "f", "train")) == 32

@@ -110,7 +110,7 @@ def test_skip_trains_on_and_lists_the_broken_file_in_the_run(tiny_digits, tmp_pa
     assert json.loads((run / "skipped.json").read_text()) == {
         "train": {str(broken): "file is empty"}
     }
-    assert f"skipped 1 broken files (listed in {run / 'skipped.json'})" in capsys.readouterr().err
+    assert f"skipped 1 broken file (listed in {run / 'skipped.json'})" in capsys.readouterr().err
 
 
 def test_a_run_trained_on_a_relative_path_travels(tiny_digits, tmp_path, monkeypatch, capsys):

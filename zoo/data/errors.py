@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
+import sys
 import threading
 
 log = logging.getLogger("zoo.data")
@@ -97,3 +99,9 @@ def skip_or_raise(err: VideoDecodeError, skips: SkipReport | None) -> None:
     if skips is None:
         raise err
     skips.add(err.path, err.reason)
+
+
+def say_skipped(count: int, listing: str | os.PathLike) -> None:
+    """Says on stderr how many broken files a command skipped, and where they are listed."""
+    files = "file" if count == 1 else "files"
+    print(f"skipped {count} broken {files} (listed in {listing})", file=sys.stderr, flush=True)
