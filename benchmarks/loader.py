@@ -242,8 +242,9 @@ def measure(loader: str, root: Path, seed: int, epochs: int) -> float:
     return clips_per_s(ds.repeat(epochs))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def size_options(description: str) -> argparse.ArgumentParser:
+    """The options of the loading benchmarks (this one, `service.py`): --quick, --data, --rounds."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--quick", action="store_true", help="16 files, 1 pass, best of 2 rounds: a smoke run"
     )
@@ -251,11 +252,21 @@ def main() -> None:
         "--data", help="folder to keep the generated files in (default: a temp folder)"
     )
     parser.add_argument("--rounds", type=int, help="rounds to keep the best of (default 3)")
+    return parser
+
+
+def sizes(args: argparse.Namespace) -> tuple[int, int, int]:
+    """The files, rounds and passes per round that the `size_options` in `args` ask for."""
+    count, rounds, epochs = (16, 2, 1) if args.quick else (48, 3, EPOCHS)
+    return count, args.rounds or rounds, epochs
+
+
+def main() -> None:
+    parser = size_options(__doc__.split("\n\n")[0])
     parser.add_argument("--measure", choices=LOADERS, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    count, rounds, epochs = (16, 2, 1) if args.quick else (48, 3, EPOCHS)
-    rounds = args.rounds or rounds
+    count, rounds, epochs = sizes(args)
     if args.measure:  # one measurement in this fresh process: rate, then MB the loader took
         with PeakMemory() as memory:
             rate = measure(args.measure, Path(args.data), args.seed, epochs)

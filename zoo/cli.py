@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "a frozen backbone's embeddings of every video, once, to TFRecord shards (resumable)",
     ),
     "train": ("zoo.commands.train", "train with checkpoints, TensorBoard logs and resume"),
+    "data-service": (
+        "zoo.commands.data_service",
+        "a tf.data service dispatcher or worker: decoding for zoo train --data-service",
+    ),
     "evaluate": ("zoo.commands.evaluate", "metrics, confusion matrix and mistakes of a run"),
     "tune": ("zoo.commands.tune", "hyperparameter search (Hyperband or random), best retrained"),
     "export": ("zoo.commands.export", "write a run as SavedModel, LiteRT or ONNX"),

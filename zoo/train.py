@@ -84,6 +84,7 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = 1,
     on_error: str = "raise",
+    data_service: str | None = None,
     **options,
 ) -> Path:
     """Trains `model` on the train split of `data`, validating on its val split, into `out`.
@@ -106,6 +107,13 @@ def train(
         on_error: "raise" stops at the first broken video with
             `VideoDecodeError`; "skip" leaves broken videos out, lists them in
             RUN/skipped.json and says how many on stderr.
+        data_service: the "host:port" of a tf.data service dispatcher (`zoo
+            data-service`): the training clips are then read, decoded and
+            augmented on its workers, and their order is not deterministic;
+            validation clips are decoded here (see `fit_datasets`). It is how
+            data arrive, not what is trained, so it is no field of
+            `TrainConfig`: a run resumes with or without it, and config.json
+            records the address of the latest session (null: none).
         **options: fields of `TrainConfig` (epochs, batch_size, clip_len,
             frame_step, size, optimizer, learning_rate, weight_decay,
             warmup_epochs, label_smoothing, augment, patience, seed,
@@ -131,7 +139,7 @@ def train(
         return run.root
 
     jit_compile = _seed(config, deterministic)
-    data = fit_datasets(Path(config.data), config, on_error)
+    data = fit_datasets(Path(config.data), config, on_error, data_service)
     with strategy.scope():
         net = models.build(
             model, len(data.class_names), input_shape=config.input_shape, **config.model_options
@@ -142,7 +150,7 @@ def train(
             if config.init
             else []
         )
-    run.write(config, data.class_names, _setup(strategy, net))
+    run.write(config, data.class_names, {**_setup(strategy, net), "data_service": data_service})
     if data.held_out is not None:
         to_csv(data.held_out, run.splits, "val")
     multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)

@@ -2,8 +2,9 @@
 
 Used by the resume test (`--kill-at` sends this process SIGKILL at batch B
 of epoch E, both 0-based) and by the multi-worker test (one process per
-worker, configured by `TF_CONFIG`). The tests import `TINY_RUN` and `command`
-from here: unlike `conftest`, no other test folder has a module of this name.
+worker, configured by `TF_CONFIG`). The tests import `TINY_RUN`, `command` and
+`KillAt` (the data-service test kills a worker with it) from here: unlike
+`conftest`, no other test folder has a module of this name.
 """
 
 from __future__ import annotations
@@ -43,18 +44,20 @@ def command(data: Path, out: Path, epochs: int, *extra: str) -> list[str]:
 
 
 class KillAt(keras.callbacks.Callback):
-    """SIGKILLs this process at the start of batch `batch` of epoch `epoch`: no clean-up runs."""
+    """SIGKILLs process `pid` (default: this one) at the start of batch `batch` of epoch
+    `epoch`: no clean-up runs."""
 
-    def __init__(self, epoch: int, batch: int) -> None:
+    def __init__(self, epoch: int, batch: int, pid: int | None = None) -> None:
         super().__init__()
         self.target, self.epoch = (epoch, batch), -1
+        self.pid = os.getpid() if pid is None else pid
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         if (self.epoch, batch) == self.target:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(self.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":

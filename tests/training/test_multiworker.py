@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import os
 import socket
@@ -10,6 +12,8 @@ import subprocess
 import keras
 import numpy as np
 from run_training import command
+
+from zoo.training import multiworker
 
 
 def _free_ports(count: int) -> list[int]:
@@ -52,3 +56,15 @@ def test_two_workers_end_with_the_same_weights(tiny_digits, tmp_path):
     assert len(one.trainable_weights) > 0 and len(one.non_trainable_weights) > 0
     for a, b in zip(one.weights, two.weights, strict=True):
         assert np.array_equal(a.numpy(), b.numpy()), a.path
+
+
+def test_the_patched_keras_functions_are_unchanged():
+    """`patch_keras` replaces two private Keras functions (keras-team/keras#20585). When a
+    Keras release changes either, this fails: check whether the issue is fixed upstream,
+    then drop the patch or update it and the hashes in `multiworker.REPLACED`."""
+    for function, expected in multiworker.REPLACED.items():
+        digest = hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+        assert digest == expected, (
+            f"Keras {keras.__version__} changed {function.__qualname__}, which "
+            "zoo.training.multiworker replaces: see keras-team/keras#20585"
+        )

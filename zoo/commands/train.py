@@ -147,6 +147,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weigh each class's loss by the inverse of its share of the videos",
     )
     parser.add_argument(
+        "--data-service",
+        metavar="HOST:PORT",
+        help="read, decode and augment the training clips on the workers of this tf.data "
+        "service dispatcher (`zoo data-service`); validation clips are decoded here",
+    )
+    parser.add_argument(
         "--deterministic",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -156,7 +162,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # Options that `--features` does not take: the stored embeddings fix them.
-NOT_WITH_FEATURES = ("model", "data", "init", "class_weight")
+NOT_WITH_FEATURES = ("model", "data", "init", "class_weight", "data_service")
 FIXED_BY_FEATURES = (
     *("clip_len", "frame_step", "size", "format", "fold", "model_options", "val_fraction"),
     "augment",  # a stored embedding is of one unaugmented clip
@@ -182,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
         args.out,
         deterministic=args.deterministic,
         on_error=args.on_error,
+        data_service=args.data_service,
         init=args.init,
         freeze_epochs=args.freeze_epochs,
         class_weight=args.class_weight,

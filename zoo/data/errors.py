@@ -11,7 +11,7 @@ import threading
 
 log = logging.getLogger("zoo.data")
 
-# How a `VideoDecodeError` raised inside `tf.numpy_function` shows in TensorFlow's error message.
+# How a `VideoDecodeError` raised in a Python stage (`zoo.data.stages`) shows in TF's message.
 _IN_TF_MESSAGE = re.compile(r"VideoDecodeError: (.+?): (.+)")
 
 
@@ -27,7 +27,7 @@ class VideoDecodeError(ValueError):
     def from_tf_error(cls, err: BaseException) -> VideoDecodeError | None:
         """The `VideoDecodeError` a tf.data pipeline stopped on, or None if `err` is another error.
 
-        Python exceptions do not cross `tf.numpy_function`: TensorFlow re-raises
+        Python exceptions do not cross a Python stage's op: TensorFlow re-raises
         them as `tf.errors.InvalidArgumentError` whose message holds
         `"VideoDecodeError: <path>: <reason>"`. The path ends at its first ": "
         (a path that itself contains ": " is split there).

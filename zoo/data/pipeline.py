@@ -3,26 +3,30 @@
 The pipeline is a chain of plain named stages that can be recombined, in the
 style of DMVR:
 
-    read       ClipList -> (path, window, label, seed), one element per video
-    decode     sample frame numbers and decode them with PyAV, in parallel
-               (sampling happens inside, so each file is opened once)
-    transform  resize / crop / augment / normalise in TF, one draw per clip
-    batch      batch and prefetch
+    read        ClipList -> (path, window, label, seed), one element per video
+    decode      sample frame numbers and decode them with PyAV, in parallel
+                (sampling happens inside, so each file is opened once)
+    transform   resize / crop / augment / normalise in TF, one draw per clip
+    distribute  optionally, run the stages above on a tf.data service
+    batch       batch and prefetch
 
 TFRecord shards take `tfrecord.read_tfrecords` and `tfrecord.decode_records`
 in place of `read` and `decode`; every stage after that is shared, so both
 sources give the same elements.
 
-Decoding runs inside `tf.numpy_function` under a parallel `map`: PyAV releases
-the GIL, so several files decode at once on several cores. A `VideoDecodeError`
-raised there reaches the caller as `tf.errors.InvalidArgumentError`;
-`raise_decode_errors` turns it back.
+Decoding runs in a Python stage (`zoo.data.stages`) under a parallel `map`:
+PyAV releases the GIL, so several files decode at once on several cores. A
+`VideoDecodeError` raised there reaches the caller as
+`tf.errors.InvalidArgumentError`; `raise_decode_errors` turns it back.
+
+With `service=`, the stages up to `transform` (and the repetition of epochs)
+run on the workers of a tf.data service (`zoo data-service`), which import
+this module and so know its Python stages; this process only batches.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import math
 import os
@@ -33,7 +37,7 @@ from functools import partial
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import samplers, tfrecord
+from zoo.data import stages, tfrecord
 from zoo.data.decode import read_video
 from zoo.data.errors import (
     DEFAULT_LIMITS,
@@ -43,7 +47,9 @@ from zoo.data.errors import (
     skip_or_raise,
 )
 from zoo.data.formats import DatasetClips
+from zoo.data.samplers import ClipSpec
 from zoo.data.sources import ClipList, list_clips
+from zoo.data.stages import DecodeSettings
 from zoo.data.transforms import CROP_SCALE, augment_clip, flip_draw, normalize, preprocess_clip
 
 
@@ -58,7 +64,7 @@ def raise_decode_errors(*models: object) -> Iterator[None]:
     before the error leaves it, while decoding threads can still finish their
     clip. Left to the error's traceback, an iterator would be deleted only when
     the interpreter exits; by then CPython no longer lets other threads take
-    the GIL, so the clips being decoded in `tf.numpy_function` never return,
+    the GIL, so the clips being decoded in the Python stage never return,
     and the iterator's destructor waits for them forever (a run that prints its
     error and then hangs).
 
@@ -122,46 +128,6 @@ def _reachable_frames(err: BaseException) -> Iterator[types.FrameType]:
             tb = tb.tb_next
 
 
-@dataclasses.dataclass(frozen=True)
-class ClipSpec:
-    """Which frames make a clip.
-
-    `sampler` is "random", "uniform" or "multi"; `jitter` moves each training
-    frame number by up to that many frames (`samplers.temporal_jitter`).
-    """
-
-    clip_len: int = 8
-    frame_step: int = 2
-    sampler: str = "random"
-    num_clips: int = 1
-    jitter: int = 0
-
-    def __post_init__(self) -> None:
-        if self.sampler not in samplers.SAMPLERS:
-            raise ValueError(f"unknown sampler {self.sampler!r}; choose from {samplers.SAMPLERS}")
-
-    def indices(self, num_frames: int, seed: int, training: bool) -> np.ndarray:
-        """Frame numbers `(num_clips, clip_len)` for a video of `num_frames`."""
-        rng = np.random.default_rng(seed)
-        chosen = self._sample(num_frames, rng, training)
-        if training and self.jitter:
-            chosen = samplers.temporal_jitter(chosen, self.jitter, num_frames, rng)
-        return chosen
-
-    def _sample(self, num_frames: int, rng: np.random.Generator, training: bool) -> np.ndarray:
-        if self.sampler == "random":
-            if training:
-                return samplers.random_clip(num_frames, self.clip_len, self.frame_step, rng)
-            return samplers.center_clip(num_frames, self.clip_len, self.frame_step)
-        if self.sampler == "uniform":
-            return samplers.uniform_segments(num_frames, self.clip_len, rng if training else None)
-        return samplers.multi_clip(num_frames, self.clip_len, self.frame_step, self.num_clips)
-
-    @property
-    def clips_per_video(self) -> int:
-        return self.num_clips if self.sampler == "multi" else 1
-
-
 def read(clips: ClipList, seed: int = 0) -> tf.data.Dataset:
     """Stage 1: `(path, window, label, seed)`, one element per video.
 
@@ -203,6 +169,22 @@ def decode_clip(
     return video.frames.reshape(spec.clips_per_video, spec.clip_len, height, width, 3)
 
 
+@stages.register
+def decode_stage(path: bytes, window: np.ndarray, seed: np.int64, settings: bytes) -> np.ndarray:
+    """`decode_clip` with its settings as `DecodeSettings` JSON: what `decode` runs per clip."""
+    given = DecodeSettings.from_json(settings)
+    return decode_clip(
+        path,
+        window,
+        seed,
+        given.spec,
+        given.training,
+        given.limits,
+        given.skips(),
+        given.shorter_side,
+    )
+
+
 def decode(
     ds: tf.data.Dataset,
     spec: ClipSpec,
@@ -213,17 +195,11 @@ def decode(
     shorter_side: int | None = None,
 ) -> tf.data.Dataset:
     """Stage 2: `(path, window, label, seed)` to `(uint8 frames (N, T, H, W, 3), label, seed)`."""
-    fn = partial(
-        decode_clip,
-        spec=spec,
-        training=training,
-        limits=limits,
-        skips=skips,
-        shorter_side=shorter_side,
-    )
+    settings = DecodeSettings(spec, training, limits, shorter_side, stages.report_key(skips))
+    text = settings.to_json()
 
     def decode_one(path, window, label, seed):
-        frames = tf.numpy_function(fn, [path, window, seed], tf.uint8, stateful=False)
+        (frames,) = stages.call(decode_stage, [path, window, seed, text], [tf.uint8])
         frames = tf.ensure_shape(frames, [None, spec.clip_len, None, None, 3])
         return frames, label, seed
 
@@ -279,10 +255,27 @@ def transform(
     return ds.map(one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
 
 
-def batch(ds: tf.data.Dataset, batch_size: int, repeat: bool = False) -> tf.data.Dataset:
-    """Stage 4: optional endless repetition, batches, and prefetching."""
-    if repeat:
-        ds = ds.repeat()
+SERVICE_MODES = ("distributed_epoch", "parallel_epochs")
+
+
+def distribute(
+    ds: tf.data.Dataset, service: str, processing_mode: str = "distributed_epoch"
+) -> tf.data.Dataset:
+    """Stage 3b: the stages so far run on the workers of the tf.data service at `service`.
+
+    `service` is the dispatcher's "host:port" (or "grpc://host:port").
+    "distributed_epoch" splits each pass over the source between the workers,
+    so every video is seen once per pass; "parallel_epochs" has every worker
+    make whole passes of its own. Elements come in the order the workers
+    deliver them: not deterministic with several workers.
+    """
+    if processing_mode not in SERVICE_MODES:
+        raise ValueError(f"processing_mode must be one of {SERVICE_MODES}, not {processing_mode!r}")
+    return ds.apply(tf.data.experimental.service.distribute(processing_mode, service))
+
+
+def batch(ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
+    """Stage 4: batches, and prefetching."""
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -309,6 +302,8 @@ def video_dataset(
     flip_label_map: Mapping[str, str] | None = None,
     temporal_jitter: int = 0,
     mean_std: tuple[Sequence[float], Sequence[float]] | None = None,
+    service: str | None = None,
+    processing_mode: str = "distributed_epoch",
 ) -> tf.data.Dataset:
     """Batches of clips `(float32 (B, T, size, size, 3) in [0, 1], int32 label (B,))`.
 
@@ -351,6 +346,18 @@ def video_dataset(
         temporal_jitter: with `augment`, move each frame number by up to this
             many frames.
         mean_std: per-channel `(mean, std)` to standardise with; None keeps [0, 1].
+        service: the address of a tf.data service dispatcher ("host:port";
+            see `zoo data-service`). Reading, decoding, transforming and
+            repeating then run on its workers, which must see the videos at
+            the same paths; this process only batches. Element order is then
+            not deterministic, broken files skipped on a worker are logged
+            there (not in `dataset.skipped`), and `cache` is refused. In TF
+            2.21 a finite pass (`repeat=False`) waits for every worker that
+            was registered when it began, a dead one too: with workers that
+            may die, read endlessly (`repeat=True`), as `zoo train` does.
+        processing_mode: with `service`: "distributed_epoch" (each pass is
+            split between the workers: every video once per pass) or
+            "parallel_epochs" (each worker makes whole passes).
 
     Returns:
         A `tf.data.Dataset` with attributes `class_names`, `skipped` (a
@@ -362,6 +369,11 @@ def video_dataset(
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    if service is not None and cache:
+        raise ValueError(
+            "cache with service: the clips would be cached on each worker, for its own share "
+            "of the videos only; leave cache off"
+        )
     spec = ClipSpec(clip_len, frame_step, sampler, num_clips, temporal_jitter)
     training = augment or shuffle
     skips = SkipReport()
@@ -373,8 +385,8 @@ def video_dataset(
             skip_or_raise(VideoDecodeError(name, reason), on_skip)
         num_videos, class_names = sum(shards.counts), shards.class_names
         ds = tfrecord.read_tfrecords(shards, seed, shuffle, deterministic)
-        sample = partial(spec.indices, training=training)
-        ds = tfrecord.decode_records(ds, sample, on_skip, deterministic)
+        settings = DecodeSettings(spec, training, report=stages.report_key(on_skip))
+        ds = tfrecord.decode_records(ds, settings, deterministic)
     else:
         clips = list_clips(source, split, format, fold, on_error)
         if isinstance(clips, DatasetClips):
@@ -398,7 +410,13 @@ def video_dataset(
     swap = label_swap(class_names, flip_label_map) if flip_label_map else None
     flip = flip or swap is not None
     ds = transform(ds, size, augment, flip, spec.sampler == "multi", deterministic, swap, mean_std)
-    ds = batch(ds, batch_size, repeat)
+    if repeat:
+        # Before `distribute`: one service job then serves every pass, and each pass draws
+        # new seeds (a new job would start the seed sequence again).
+        ds = ds.repeat()
+    if service is not None:
+        ds = distribute(ds, service, processing_mode)
+    ds = batch(ds, batch_size)
     ds.class_names = class_names
     ds.skipped = skips
     ds.num_videos = num_videos

@@ -8,9 +8,14 @@ video with no frames at all gets index 0, which the decoder reports as an error.
 `temporal_jitter` is the time-axis augmentation. It moves frame numbers, not
 decoded frames, so it lives here, where it costs nothing, instead of among the
 TF transforms, where it would need frames that were never decoded.
+
+`ClipSpec` holds one choice of sampler and its settings: it is what the
+decode stages of the pipeline take.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -84,3 +89,43 @@ def temporal_jitter(
     """
     shifted = indices + rng.integers(-max_shift, max_shift + 1, size=indices.shape)
     return np.sort(np.clip(shifted, 0, max(num_frames - 1, 0)), axis=-1)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipSpec:
+    """Which frames make a clip.
+
+    `sampler` is "random", "uniform" or "multi"; `jitter` moves each training
+    frame number by up to that many frames (`temporal_jitter`).
+    """
+
+    clip_len: int = 8
+    frame_step: int = 2
+    sampler: str = "random"
+    num_clips: int = 1
+    jitter: int = 0
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose from {SAMPLERS}")
+
+    def indices(self, num_frames: int, seed: int, training: bool) -> np.ndarray:
+        """Frame numbers `(num_clips, clip_len)` for a video of `num_frames`."""
+        rng = np.random.default_rng(seed)
+        chosen = self._sample(num_frames, rng, training)
+        if training and self.jitter:
+            chosen = temporal_jitter(chosen, self.jitter, num_frames, rng)
+        return chosen
+
+    def _sample(self, num_frames: int, rng: np.random.Generator, training: bool) -> np.ndarray:
+        if self.sampler == "random":
+            if training:
+                return random_clip(num_frames, self.clip_len, self.frame_step, rng)
+            return center_clip(num_frames, self.clip_len, self.frame_step)
+        if self.sampler == "uniform":
+            return uniform_segments(num_frames, self.clip_len, rng if training else None)
+        return multi_clip(num_frames, self.clip_len, self.frame_step, self.num_clips)
+
+    @property
+    def clips_per_video(self) -> int:
+        return self.num_clips if self.sampler == "multi" else 1

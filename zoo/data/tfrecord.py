@@ -33,6 +33,7 @@ import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tqdm import tqdm
 
+from zoo.data import stages
 from zoo.data.decode import read_video
 from zoo.data.errors import (
     DEFAULT_LIMITS,
@@ -42,6 +43,7 @@ from zoo.data.errors import (
     skip_or_raise,
 )
 from zoo.data.sources import ClipList
+from zoo.data.stages import DecodeSettings
 
 IMAGE_KEY = "image/encoded"
 LABEL_INDEX_KEY = "clip/label/index"
@@ -429,21 +431,28 @@ def _decode_record(
     return frames[position].reshape(*chosen.shape, *frames.shape[1:]), np.int32(record.label)
 
 
+@stages.register
+def decode_record_stage(
+    serialized: bytes, shard: bytes, index: np.int64, seed: np.int64, settings: bytes
+) -> tuple[np.ndarray, np.int32]:
+    """`decode_record` with its settings as `DecodeSettings` JSON: what `decode_records` runs."""
+    given = DecodeSettings.from_json(settings)
+    return decode_record(serialized, shard, index, seed, given.indices, given.skips())
+
+
 def decode_records(
-    ds: tf.data.Dataset,
-    indices: Callable[[int, int], np.ndarray],
-    skips: SkipReport | None = None,
-    deterministic: bool = True,
+    ds: tf.data.Dataset, settings: DecodeSettings, deterministic: bool = True
 ) -> tf.data.Dataset:
     """Stage 2 for shards: records to `(uint8 frames (N, T, H, W, 3), int32 label, seed)`.
 
-    With `skips`, broken records are dropped and recorded there.
+    Frames are sampled by `settings.spec`; with a skip report in `settings`,
+    broken records are dropped and recorded there.
     """
-    fn = partial(decode_record, indices=indices, skips=skips)
+    text = settings.to_json()
 
     def decode_one(serialized, shard, index, seed):
-        frames, label = tf.numpy_function(
-            fn, [serialized, shard, index, seed], [tf.uint8, tf.int32], stateful=False
+        frames, label = stages.call(
+            decode_record_stage, [serialized, shard, index, seed, text], [tf.uint8, tf.int32]
         )
         return (
             tf.ensure_shape(frames, [None, None, None, None, 3]),
@@ -452,6 +461,6 @@ def decode_records(
         )
 
     ds = ds.map(decode_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
-    if skips is not None:
+    if settings.report is not None:
         ds = ds.filter(lambda frames, label, seed: tf.shape(frames)[0] > 0)
     return ds

@@ -118,11 +118,19 @@ def training_clips(
     return train, parts["val"], True
 
 
-def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> FitData:
+def fit_datasets(
+    source: Path, config: TrainConfig, on_error: str = "raise", service: str | None = None
+) -> FitData:
     """Training and validation sets of one run, with one-hot labels (see `FitData`).
 
     The validation set is decoded again each epoch: an in-memory `cache()` of
     it made `fit` hang at the first validation under op determinism (TF 2.21).
+
+    With `service` (a tf.data service dispatcher's "host:port"), the training
+    clips are read, decoded and augmented on its workers, as one endless job
+    that goes on when a worker dies. The validation clips are decoded here:
+    each validation would be a finite job, and in TF 2.21 a finite job waits
+    forever for a worker that died (see `video_dataset`).
     """
     clip = dict(clip_len=config.clip_len, frame_step=config.frame_step, size=config.size)
     common = dict(batch_size=config.batch_size, seed=config.seed, on_error=on_error, **clip)
@@ -134,6 +142,7 @@ def fit_datasets(source: Path, config: TrainConfig, on_error: str = "raise") -> 
         augment=config.augment,
         shuffle=True,
         repeat=True,
+        service=service,
         **common,
     )
     val = video_dataset(val_source, split="val" if lists is None else None, **common)

@@ -5,7 +5,11 @@ Keras 3 (up to at least 3.15) fails under a multi-worker strategy
 `strategy.reduce` call, and it reduces scalar metrics along `axis=0`. Both
 calls work under one-machine strategies, so the fixes below change nothing
 else: they route those two reductions through per-tensor, axis-free
-reductions. Applied only when a multi-worker strategy is created.
+reductions. Applied only when a multi-worker strategy is created, by
+`patch_keras`, the one place that touches Keras's private trainer.
+`REPLACED` records the source of the Keras functions the fixes were written
+against; tests/training/test_multiworker.py fails when a Keras release changes
+them, which is the moment to check whether #20585 is fixed and these can go.
 
 Gradients are all-reduced, so trainable weights stay identical on every
 worker; batch-norm moving statistics are not trained and would drift apart
@@ -21,6 +25,13 @@ from keras import tree
 from keras.src.backend.tensorflow import trainer
 
 _original_reduce_per_replica = trainer.reduce_per_replica
+_original_maybe_symbolic_build = trainer.TensorFlowTrainer._maybe_symbolic_build
+
+# The Keras functions `patch_keras` replaces, and the SHA-256 of their source in Keras 3.15.1.
+REPLACED = {
+    _original_reduce_per_replica: "2e7d54b1e6edc29a",
+    _original_maybe_symbolic_build: "92a504f5eba9b29f",
+}
 
 
 def _mean(value, strategy: tf.distribute.Strategy):
