@@ -9,6 +9,13 @@ every epoch (see benchmarks/probe.py). The folder layout is in
 `zoo.data.features`. Each split is cut into shards of `shard_size` videos in
 a fixed order; a shard is written only when complete, so running the same
 call again after a kill embeds only the shards still missing.
+
+With `runner` ("direct", "flink", "spark", "dataflow"; `pip install "zoo[beam]"`)
+the videos are embedded by an Apache Beam pipeline instead (`zoo.beam`): batches
+of `batch_size` videos, each worker loading FEATURES/model.keras once. Such a
+run embeds every video in one go: it does not resume shard by shard, so it
+refuses a folder that already holds shards, and it adds no shard unless it
+succeeds (a failed run can be run again, with or without `runner`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +129,8 @@ def embed(
     batch_size: int = 8,
     on_error: str = "raise",
     show_progress: bool = True,
+    runner: str | None = None,
+    beam_flags: Sequence[str] = (),
     **options,
 ) -> Path:
     """Embeds every video of `data` with the layers of `model` up to "embedding", into `out`.
@@ -134,7 +144,10 @@ def embed(
         batch_size: videos per forward pass.
         on_error: "raise" stops at the first broken or missing video; "skip"
             leaves it out and lists it in FEATURES/skipped.json.
-        show_progress: a progress bar over the videos, on stderr.
+        show_progress: a progress bar over the videos, on stderr (in-process runs).
+        runner: embed as an Apache Beam pipeline on this runner (see `zoo.beam`);
+            None embeds in this process.
+        beam_flags: Beam pipeline options for `runner`, as `--KEY=VALUE` flags.
         **options: fields of `EmbedConfig`: clip_len, frame_step, size,
             clips (evenly spaced clips per video, each embedded), shard_size,
             val_fraction, format, fold, seed, model_options.
@@ -155,8 +168,47 @@ def embed(
         "class_names": list(class_names),
         "videos": {split: len(clips) + len(missing[split]) for split, clips in lists.items()},
     }
+    if runner is not None:
+        _refuse_shards(features, lists)
     net = _start(features, record, lambda: source_model(model, len(class_names), config))
-    embedder = embedding_model(net)
+    for split, report in missing.items():
+        features.add_skipped(split, report.skipped)
+    if runner is not None:
+        from zoo.beam import embed_splits
+
+        skipped, _ = embed_splits(features, lists, config, batch_size, on_error, runner, beam_flags)
+        for split, files in skipped.items():
+            features.add_skipped(split, files)
+    else:
+        _embed_in_process(
+            features, lists, embedding_model(net), config, batch_size, on_error, show_progress
+        )
+    listed = sum(len(files) for files in features.read_skipped().values())
+    if listed:
+        say_skipped(listed, features.skipped)
+    return features.root
+
+
+def _refuse_shards(features: FeatureDir, lists: dict[str, ClipList]) -> None:
+    present = sum(len(features.shards(split)) for split in lists)
+    if present:
+        raise FileExistsError(
+            f"{features.root}: holds {present} shards already; a Beam run (--runner) embeds "
+            "every video and does not resume: finish it without --runner, or choose another "
+            "output folder"
+        )
+
+
+def _embed_in_process(
+    features: FeatureDir,
+    lists: dict[str, ClipList],
+    embedder: keras.Model,
+    config: EmbedConfig,
+    batch_size: int,
+    on_error: str,
+    show_progress: bool,
+) -> None:
+    """Embeds the shards of `lists` still missing in `features`, one after the other."""
     plan = [
         (split, index, count)
         for split, clips in lists.items()
@@ -167,8 +219,6 @@ def embed(
     if done:
         print(f"resuming {features.root}: {done} of {len(plan)} shards done", file=sys.stderr)
     total = sum(len(clips) for clips in lists.values())
-    for split, report in missing.items():
-        features.add_skipped(split, report.skipped)
     with tqdm(total=total, unit="video", disable=not show_progress, file=sys.stderr) as bar:
         for split, index, count in plan:
             first = index * config.shard_size
@@ -180,10 +230,6 @@ def embed(
                 skipped = _embed_shard(embedder, part, path, config, batch_size, on_error)
                 features.add_skipped(split, skipped.skipped)
             bar.update(len(part))
-    listed = sum(len(files) for files in features.read_skipped().values())
-    if listed:
-        say_skipped(listed, features.skipped)
-    return features.root
 
 
 def _embed_shard(
@@ -195,6 +241,17 @@ def _embed_shard(
     on_error: str,
 ) -> SkipReport:
     """Embeds the videos of `clips` into the shard `path`; returns what it skipped."""
+    records, skipped = embed_clips(embedder, clips, config, batch_size, on_error)
+    write_shard(path, records)
+    return skipped
+
+
+def embed_clips(
+    embedder: keras.Model, clips: ClipList, config: EmbedConfig, batch_size: int, on_error: str
+) -> tuple[list[bytes], SkipReport]:
+    """The serialized records (`features.serialize`) of the videos of `clips`, in their
+    order, and the videos skipped under `on_error="skip"`. What a shard holds; the Beam
+    pipeline (`zoo.beam`) calls it per batch."""
     ds = video_dataset(
         clips,
         config.clip_len,
@@ -214,7 +271,5 @@ def _embed_shard(
             embeddings += list(np.reshape(out, (len(label), config.clips, *out.shape[1:])))
             labels += label.numpy().tolist()
     kept = [p for p in clips.paths if p not in ds.skipped.skipped]  # in order, as decoded
-    write_shard(
-        path, [serialize(e, y, p) for e, y, p in zip(embeddings, labels, kept, strict=True)]
-    )
-    return ds.skipped
+    records = [serialize(e, y, p) for e, y, p in zip(embeddings, labels, kept, strict=True)]
+    return records, ds.skipped

@@ -197,3 +197,18 @@ def test_our_record_parses_with_a_dmvr_feature_spec(shards):
     assert context["clip/media_id"].numpy().decode().endswith(".mp4")
     images = tf.map_fn(tf.io.decode_jpeg, sequence["image/encoded"], fn_output_signature=tf.uint8)
     assert images.shape == (12, 48, 64, 3)
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_uint8_clips_are_the_float_clips_times_255(class_tree, augment):
+    """`dtype="uint8"` keeps a quarter of the bytes: the same pixels in [0, 255], rounded."""
+    common = dict(batch_size=4, shuffle=True, augment=augment, seed=5, **CLIP)
+    floats, float_labels = _all(video_dataset(class_tree, **common))
+    bytes_, byte_labels = _all(video_dataset(class_tree, dtype="uint8", **common))
+    assert bytes_.dtype == np.uint8 and bytes_.shape == floats.shape
+    np.testing.assert_array_equal(byte_labels, float_labels)
+    difference = np.abs(bytes_.astype(np.float32) - floats * 255)
+    assert difference.max() <= 0.5 + 1e-3  # rounding only
+    assert bytes_.std() > 20  # real pictures, not a constant
+    with pytest.raises(ValueError, match="mean_std"):
+        video_dataset(class_tree, dtype="uint8", mean_std=((0.5,) * 3, (0.2,) * 3), **CLIP)

@@ -11,6 +11,11 @@ thousands should not cost a long conversion. The skipped clips are counted,
 the first few printed, and all of them listed in OUT/skipped.json
 (`{clip: reason}`, `{}` when none). `--on-error raise` stops at the first one
 with a one-line error naming it.
+
+`--runner direct|flink|spark|dataflow` runs the conversion as an Apache Beam
+pipeline instead (`zoo.beam`, `pip install "zoo[beam]"`): one element per
+video, decoded and encoded in the workers. Its shards go to the same staging
+folder and are published the same way, so it is all or nothing too.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pathlib import Path
 NAME = "convert"
 SKIPPED_FILE = "skipped.json"
 SKIPS_SHOWN = 5  # skipped clips printed at the end; skipped.json lists all of them
+RUNNERS = ("direct", "flink", "spark", "dataflow")  # Beam's DirectRunner, FlinkRunner, ...
 
 
 @dataclasses.dataclass
@@ -62,6 +68,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a broken video: skip it (listed in OUT/skipped.json) or stop with an error",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    add_runner_arguments(parser)
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser, note: str = "") -> None:
+    """`--runner`, `--direct-workers` and `--beam-option`: the command as a Beam pipeline."""
+    group = parser.add_argument_group(
+        "Apache Beam", f'run as a Beam pipeline (pip install "zoo[beam]"){note}'
+    )
+    group.add_argument(
+        "--runner",
+        choices=RUNNERS,
+        help="run on this Beam runner (default: in this process, without Beam)",
+    )
+    group.add_argument(
+        "--direct-workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="worker processes of --runner direct, in its multi_processing mode",
+    )
+    group.add_argument(
+        "--beam-option",
+        action="append",
+        metavar="KEY[=VALUE]",
+        help="a Beam pipeline option, repeatable: flink_master=HOST:8081, "
+        "project=P, temp_location=gs://..., sdk_container_image=IMAGE",
+    )
+
+
+def beam_flags(args: argparse.Namespace) -> list[str]:
+    """The Beam pipeline flags of `args` (`--direct_num_workers=N`, `--KEY=VALUE`, ...),
+    after checking that Beam is installed; `[]` for an in-process run."""
+    if args.runner is None:
+        if args.beam_option:
+            raise ValueError("--beam-option needs --runner")
+        return []
+    from zoo.cli import UserError
+
+    try:
+        import zoo.beam  # noqa: F401
+    except ImportError as err:
+        raise UserError(str(err)) from None
+    if args.direct_workers < 1:
+        raise ValueError("--direct-workers must be at least 1")
+    flags = [f"--direct_num_workers={args.direct_workers}"] if args.runner == "direct" else []
+    return flags + [f"--{option.lstrip('-')}" for option in args.beam_option or []]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,10 +125,11 @@ def run(args: argparse.Namespace) -> int:
     splits = (
         [args.split] if args.split else [s for s in SPLITS if _has_split(args.src, s)] or [None]
     )
+    flags = beam_flags(args)
     sources = {split: _clips(args.src, split) for split in splits}
     out = Path(args.out)
-    with _staging_folder(out) as staging:
-        written = [_write_split(args, split, clips, staging) for split, clips in sources.items()]
+    with staging_folder(out) as staging:
+        written = _write_splits(args, sources, staging, flags)
         write_labels(staging, sources[splits[0]].class_names)
         skipped = {clip: why for split in written for clip, why in split.skipped.items()}
         (staging / SKIPPED_FILE).write_text(json.dumps(skipped, indent=2) + "\n")
@@ -109,14 +162,14 @@ def _where(src: str, split: str | None) -> str:
 
 
 @contextlib.contextmanager
-def _staging_folder(out: Path) -> Iterator[Path]:
+def staging_folder(out: Path, prefix: str = ".convert-") -> Iterator[Path]:
     """A new temporary folder inside `out`, removed on exit with whatever is left in it.
 
     `out` is made if missing, and removed again if it is still empty then.
     """
     made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=out))
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
     try:
         yield staging
     finally:
@@ -125,37 +178,65 @@ def _staging_folder(out: Path) -> Iterator[Path]:
             out.rmdir()
 
 
-def _write_split(args: argparse.Namespace, split: str | None, clips, staging: Path) -> _Written:
-    """Writes one split's shards into `staging` (`staging/<split>/` for a named split)."""
+def _write_splits(
+    args: argparse.Namespace, sources: dict, staging: Path, flags: list[str]
+) -> list[_Written]:
+    """Writes each split's shards into `staging` (`staging/<split>/` for a named split),
+    in this process or, with `--runner`, as one Beam pipeline for all of them."""
     from zoo.data.tfrecord import write_shards
 
-    prefix = split or "clips"
-    shards, skipped = write_shards(
-        clips,
-        staging / split if split else staging,
-        args.shards,
-        prefix=prefix,
+    jobs = [
+        (clips, staging / split if split else staging, split or "clips")
+        for split, clips in sources.items()
+    ]
+    settings = dict(
+        num_shards=args.shards,
         quality=args.quality,
         shorter_side=args.shorter_side,
         on_error=args.on_error,
-        show_progress=not args.no_progress,
     )
+    if args.runner:
+        from zoo import beam
+
+        results, _ = beam.write_shards(jobs, runner=args.runner, flags=flags, **settings)
+    else:  # a generator: each split is checked by `_written` before the next is written
+        results = (
+            write_shards(
+                clips, folder, prefix=prefix, show_progress=not args.no_progress, **settings
+            )
+            for clips, folder, prefix in jobs
+        )
+    return [
+        _written(args.src, split, clips, prefix, *result)
+        for (split, clips), (_, _, prefix), result in zip(
+            sources.items(), jobs, results, strict=True
+        )
+    ]
+
+
+def _written(
+    src: str, split: str | None, clips, prefix: str, shards: list[Path], skipped: dict[str, str]
+) -> _Written:
     if not shards:
         clip, reason = next(iter(skipped.items()))
-        where = _where(args.src, split)
         raise ValueError(
-            f"{where}: none of its {len(clips)} clips could be read ({clip}: {reason})"
+            f"{_where(src, split)}: none of its {len(clips)} clips could be read ({clip}: {reason})"
         )
     return _Written(split, prefix, shards, len(clips) - len(skipped), skipped)
 
 
-def _publish(staging: Path, out: Path, written: list[_Written]) -> None:
-    """Moves every file of `staging` to the same place under `out` (renames, no copies),
-    then deletes the shards of an earlier conversion that the new ones did not replace."""
+def move_files(staging: Path, out: Path) -> None:
+    """Moves every file of `staging` to the same place under `out` (renames, no copies)."""
     for file in sorted(p for p in staging.rglob("*") if p.is_file()):
         target = out / file.relative_to(staging)
         target.parent.mkdir(exist_ok=True)
         os.replace(file, target)
+
+
+def _publish(staging: Path, out: Path, written: list[_Written]) -> None:
+    """Moves every file of `staging` into `out`, then deletes the shards of an earlier
+    conversion that the new ones did not replace."""
+    move_files(staging, out)
     for split in written:
         folder = out / split.split if split.split else out
         new = {path.name for path in split.shards}

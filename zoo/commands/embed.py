@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from zoo.commands.convert import add_runner_arguments, beam_flags
 from zoo.commands.train import add_layout_arguments, add_on_error_argument, json_object
 
 NAME = "embed"
@@ -41,11 +42,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_layout_arguments(parser)
     add_on_error_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_runner_arguments(
+        parser,
+        "; a Beam run embeds every video in one go, without resuming shard by shard, "
+        "into an --out that holds no shards yet",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from zoo.embed import embed
 
+    flags = beam_flags(args)
     out = embed(
         args.model,
         args.data,
@@ -63,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         format=args.format,
         fold=args.fold,
         seed=args.seed,
+        runner=args.runner,
+        beam_flags=flags,
     )
     print(f"wrote {out}/ (train it: zoo train --features {out} --out RUN)")
     return 0

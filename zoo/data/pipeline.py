@@ -31,7 +31,7 @@ import gc
 import math
 import os
 import types
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 
 import numpy as np
@@ -50,7 +50,14 @@ from zoo.data.formats import DatasetClips
 from zoo.data.samplers import ClipSpec
 from zoo.data.sources import ClipList, list_clips
 from zoo.data.stages import DecodeSettings
-from zoo.data.transforms import CROP_SCALE, augment_clip, flip_draw, normalize, preprocess_clip
+from zoo.data.transforms import (
+    CROP_SCALE,
+    augment_clip,
+    flip_draw,
+    normalize,
+    preprocess_clip,
+    to_float,
+)
 
 
 @contextlib.contextmanager
@@ -232,20 +239,22 @@ def transform(
     deterministic: bool = True,
     swap: tf.Tensor | None = None,
     mean_std: tuple[Sequence[float], Sequence[float]] | None = None,
+    dtype: str = "float32",
 ) -> tf.data.Dataset:
     """Stage 3: uint8 clips to float32 `(T, size, size, 3)`, or `(N, T, ...)` when `multi_clip`.
 
     With `augment`, each clip gets one random crop, colour change and (with
     `flip`) mirror; `swap` (see `label_swap`) then relabels the mirrored clips.
-    `mean_std` standardises the [0, 1] output per channel.
+    `mean_std` standardises the [0, 1] output per channel. `dtype="uint8"`
+    keeps the clips uint8 in [0, 255] (see `zoo.data.transforms`).
     """
 
     def one(frames, label, seed):
         if multi_clip or not augment:
-            clip = preprocess_clip(frames if multi_clip else frames[0], size)
+            clip = preprocess_clip(frames if multi_clip else frames[0], size, dtype)
         else:
             stateless_seed = tf.cast(tf.stack([seed % (2**31 - 1), seed // (2**31 - 1)]), tf.int32)
-            clip = augment_clip(frames[0], size, stateless_seed, flip=flip)
+            clip = augment_clip(frames[0], size, stateless_seed, flip=flip, dtype=dtype)
             if flip and swap is not None:
                 label = tf.where(flip_draw(stateless_seed), tf.gather(swap, label), label)
         if mean_std is not None:
@@ -274,9 +283,26 @@ def distribute(
     return ds.apply(tf.data.experimental.service.distribute(processing_mode, service))
 
 
-def batch(ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
-    """Stage 4: batches, and prefetching."""
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+def batch(
+    ds: tf.data.Dataset,
+    batch_size: int,
+    finish: Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]] | None = None,
+) -> tf.data.Dataset:
+    """Stage 4: batches, `finish(clips, labels)` applied to each batch if given, prefetching."""
+    ds = ds.batch(batch_size)
+    if finish is not None:
+        ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _float_batch(
+    clips: tf.Tensor,
+    labels: tf.Tensor,
+    mean_std: tuple[Sequence[float], Sequence[float]] | None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """A batch of uint8 clips as float32 in [0, 1], standardised with `mean_std` if given."""
+    clips = to_float(clips)
+    return (clips if mean_std is None else normalize(clips, *mean_std)), labels
 
 
 def video_dataset(
@@ -304,8 +330,9 @@ def video_dataset(
     mean_std: tuple[Sequence[float], Sequence[float]] | None = None,
     service: str | None = None,
     processing_mode: str = "distributed_epoch",
+    dtype: str = "float32",
 ) -> tf.data.Dataset:
-    """Batches of clips `(float32 (B, T, size, size, 3) in [0, 1], int32 label (B,))`.
+    """Batches of clips `(float32 (B, T, size, size, 3) in [0, 1] (or uint8), int32 label (B,))`.
 
     Args:
         source: a folder per class, a CSV manifest, a `ClipList`, or TFRecord
@@ -349,7 +376,8 @@ def video_dataset(
         service: the address of a tf.data service dispatcher ("host:port";
             see `zoo data-service`). Reading, decoding, transforming and
             repeating then run on its workers, which must see the videos at
-            the same paths; this process only batches. Element order is then
+            the same paths; this process only batches (the clips travel as
+            uint8 and become `dtype` here, a batch at a time). Element order is then
             not deterministic, broken files skipped on a worker are logged
             there (not in `dataset.skipped`), and `cache` is refused. In TF
             2.21 a finite pass (`repeat=False`) waits for every worker that
@@ -358,6 +386,10 @@ def video_dataset(
         processing_mode: with `service`: "distributed_epoch" (each pass is
             split between the workers: every video once per pass) or
             "parallel_epochs" (each worker makes whole passes).
+        dtype: "float32" (clips in [0, 1], what zoo's models take), or
+            "uint8": the same pixels in [0, 255], a quarter of the bytes to
+            batch, prefetch and send, for a model that scales them itself
+            (`keras.layers.Rescaling(1 / 255)` first). Not with `mean_std`.
 
     Returns:
         A `tf.data.Dataset` with attributes `class_names`, `skipped` (a
@@ -369,6 +401,8 @@ def video_dataset(
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    if dtype == "uint8" and mean_std is not None:
+        raise ValueError("mean_std with dtype='uint8': standardise inside the model instead")
     if service is not None and cache:
         raise ValueError(
             "cache with service: the clips would be cached on each worker, for its own share "
@@ -409,14 +443,20 @@ def video_dataset(
         ds = ds.cache(cache if isinstance(cache, str) else "")
     swap = label_swap(class_names, flip_label_map) if flip_label_map else None
     flip = flip or swap is not None
-    ds = transform(ds, size, augment, flip, spec.sampler == "multi", deterministic, swap, mean_std)
+    multi_clip = spec.sampler == "multi"
+    # Clips travel from a tf.data service's workers as uint8, a quarter of the bytes, and
+    # become float here, a batch at a time.
+    sent = "uint8" if service is not None else dtype
+    here = mean_std if sent == dtype else None  # else standardised after the service
+    ds = transform(ds, size, augment, flip, multi_clip, deterministic, swap, here, sent)
     if repeat:
         # Before `distribute`: one service job then serves every pass, and each pass draws
         # new seeds (a new job would start the seed sequence again).
         ds = ds.repeat()
     if service is not None:
         ds = distribute(ds, service, processing_mode)
-    ds = batch(ds, batch_size)
+    finish = None if sent == dtype else partial(_float_batch, mean_std=mean_std)
+    ds = batch(ds, batch_size, finish)
     ds.class_names = class_names
     ds.skipped = skips
     ds.num_videos = num_videos

@@ -5,6 +5,7 @@ One record is one clip, a `tf.train.SequenceExample`:
     context  clip/media_id      bytes   where the clip came from
              clip/label/index   int64   class number
              clip/label/text    bytes   class name
+             image/fingerprint  bytes   zoo's records: 8 bytes per frame (below)
     sequence image/encoded      bytes   one JPEG per frame, in order
 
 These are the keys DMVR's `add_image` / `add_label` readers and the Model
@@ -16,6 +17,15 @@ Damage is found per record: `describe` counts the readable records of each
 shard (a cut or corrupt record ends its shard: TFRecord cannot resync), and
 `decode_record` names the shard, record number and clip of a record that
 does not parse or whose JPEGs do not decode.
+
+Decoding the JPEGs is most of the work of reading a record, and it is fastest
+in the graph, on TF's own threads; but an op that fails there stops the whole
+pipeline with a message that names no record. So `make_example` stores a
+fingerprint of every frame it writes (`tf.fingerprint`, farmhash64) under
+`image/fingerprint`, and `decode_records` decodes a clip's frames in the graph
+only when their bytes still have the fingerprints of frames `zoo` encoded
+itself. Any other record (written by another tool, or changed since) is
+re-read by `decode_record` in Python, which names and counts what is broken.
 """
 
 from __future__ import annotations
@@ -49,6 +59,8 @@ IMAGE_KEY = "image/encoded"
 LABEL_INDEX_KEY = "clip/label/index"
 LABEL_TEXT_KEY = "clip/label/text"
 MEDIA_ID_KEY = "clip/media_id"
+FINGERPRINT_KEY = "image/fingerprint"
+FINGERPRINT_BYTES = 8  # one `tf.fingerprint` per frame
 LABELS_FILE = "labels.txt"
 SHARD_PATTERN = "*.tfrecord*"
 _TF_TAGS = re.compile(r"\{\{.*?\}\}|\[\[.*?\]\]|\[Op:.*")  # node names and op tags in TF errors
@@ -82,6 +94,7 @@ class Record:
     label: int
     text: str
     media_id: str
+    fingerprints: bytes = b""  # FINGERPRINT_BYTES per frame, or b"" when not stored
 
 
 @dataclasses.dataclass
@@ -102,16 +115,32 @@ class Shards:
 def make_example(
     jpegs: Sequence[bytes], label: int, text: str, media_id: str
 ) -> tf.train.SequenceExample:
-    """One clip's record: its JPEG frames and its label, under the DMVR keys."""
+    """One clip's record: its JPEG frames and its label under the DMVR keys.
+
+    Every frame is decoded once here; when all of them decode, their
+    fingerprints are stored too (`image/fingerprint`), which lets readers
+    decode them in the graph (see the module's docstring).
+    """
     example = tf.train.SequenceExample()
     context = example.context.feature
     context[LABEL_INDEX_KEY].int64_list.value.append(label)
     context[LABEL_TEXT_KEY].bytes_list.value.append(text.encode())
     context[MEDIA_ID_KEY].bytes_list.value.append(media_id.encode())
+    if jpegs and _all_decode(jpegs):
+        fingerprints = tf.fingerprint(tf.constant(list(jpegs), tf.string)).numpy().tobytes()
+        context[FINGERPRINT_KEY].bytes_list.value.append(fingerprints)
     frames = example.feature_lists.feature_list[IMAGE_KEY]
     for jpeg in jpegs:
         frames.feature.add().bytes_list.value.append(jpeg)
     return example
+
+
+def _all_decode(jpegs: Sequence[bytes]) -> bool:
+    try:
+        decode_jpegs(jpegs)  # frames of different sizes fail in np.stack: ValueError
+    except (tf.errors.InvalidArgumentError, ValueError):
+        return False
+    return True
 
 
 def encode_clip(
@@ -231,19 +260,38 @@ def _write_shard(
     count = 0
     with tf.io.TFRecordWriter(str(path)) as writer:
         for i in members:
+            clip = (clips.paths[i], clips.start[i], clips.end[i], clips.labels[i])
             try:
-                jpegs = encode(clips.paths[i], clips.start[i], clips.end[i])
+                record = clip_record(*clip, clips.class_names, encode)
             except VideoDecodeError as err:
                 if on_error != "skip":
                     raise
-                skipped[clip_name(clips.paths[i], clips.start[i], clips.end[i])] = err.reason
+                skipped[clip_name(*clip[:3])] = err.reason
             else:
-                label = clips.labels[i]
-                example = make_example(jpegs, label, clips.class_names[label], clips.paths[i])
-                writer.write(example.SerializeToString())
+                writer.write(record)
                 count += 1
             progress()
     return count
+
+
+def clip_record(
+    path: str,
+    start: float,
+    end: float,
+    label: int,
+    class_names: Sequence[str],
+    encode: Callable[[str, float, float], list[bytes]],
+) -> bytes:
+    """One clip as a serialized record: its frames by `encode(path, start, end)` (e.g.
+    `encode_clip` with its settings bound), its label and class name, `path` as media id.
+
+    What `write_shards` writes per clip, and the Beam conversion (`zoo.beam`) too.
+
+    Raises:
+        VideoDecodeError: the clip cannot be decoded.
+    """
+    jpegs = encode(path, start, end)
+    return make_example(jpegs, label, class_names[label], path).SerializeToString()
 
 
 def write_labels(folder: Path, class_names: Sequence[str]) -> None:
@@ -292,11 +340,13 @@ def read_example(serialized: bytes) -> Record:
     labels = context[LABEL_INDEX_KEY].int64_list.value if LABEL_INDEX_KEY in context else []
     texts = context[LABEL_TEXT_KEY].bytes_list.value if LABEL_TEXT_KEY in context else []
     ids = context[MEDIA_ID_KEY].bytes_list.value if MEDIA_ID_KEY in context else []
+    prints = context[FINGERPRINT_KEY].bytes_list.value if FINGERPRINT_KEY in context else []
     return Record(
         jpegs=_JpegList(example.feature_lists.feature_list[IMAGE_KEY].feature),
         label=int(labels[0]) if labels else -1,
         text=texts[0].decode(errors="replace") if texts else "",
         media_id=ids[0].decode(errors="replace") if ids else "",
+        fingerprints=prints[0] if prints else b"",
     )
 
 
@@ -412,18 +462,57 @@ def decode_record(
         return np.zeros((0, 0, 1, 1, 3), np.uint8), np.int32(-1)
 
 
-def _decode_record(
+def _parse_and_sample(
     name: str, serialized: bytes, indices: Callable[[int, int], np.ndarray], seed: int
-) -> tuple[np.ndarray, np.int32]:
+) -> tuple[Record, np.ndarray, np.ndarray, np.ndarray]:
+    """The record, the frame numbers `(N, T)` its clip samples, the distinct ones among
+    them, and where each sampled frame is among those (`np.unique`'s inverse)."""
     try:
         record = read_example(serialized)
     except ValueError as err:
         raise VideoDecodeError(name, str(err)) from None
-    clip = record.media_id or "the clip"
     if not record.jpegs:
-        raise VideoDecodeError(name, f"{clip} has no {IMAGE_KEY} frames")
+        raise VideoDecodeError(name, f"{record.media_id or 'the clip'} has no {IMAGE_KEY} frames")
     chosen = np.asarray(indices(len(record.jpegs), seed), np.int64)
     wanted, position = np.unique(chosen.reshape(-1), return_inverse=True)
+    return record, chosen, wanted, position
+
+
+def select_frames(
+    serialized: bytes, name: str, seed: int, indices: Callable, skips: SkipReport | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.int32]:
+    """What the graph needs to decode the clip of record `name` itself, in plain Python.
+
+    `indices` and `skips` are those of `decode_record`.
+
+    Returns:
+        The JPEG bytes of the distinct sampled frames `(U,)`, their stored
+        fingerprints `uint8 (U, 8)` (zeros when the record has none), the
+        position of each sampled frame among them `(N * T,)`, the clip shape
+        `[N, T]`, and the label. A record that does not parse raises
+        `VideoDecodeError`, or with `skips` is recorded there and gives `U = 0`.
+    """
+    try:
+        record, chosen, wanted, position = _parse_and_sample(name, serialized, indices, seed)
+    except VideoDecodeError as err:
+        skip_or_raise(err, skips)
+        empty = np.zeros(0, np.int64)
+        none = np.array([], object), np.zeros((0, FINGERPRINT_BYTES), np.uint8)
+        return *none, empty, np.zeros(2, np.int64), np.int32(-1)
+    stored = np.frombuffer(record.fingerprints, np.uint8)
+    if stored.size == len(record.jpegs) * FINGERPRINT_BYTES:
+        prints = stored.reshape(-1, FINGERPRINT_BYTES)[wanted]
+    else:
+        prints = np.zeros((len(wanted), FINGERPRINT_BYTES), np.uint8)  # never matches a frame
+    jpegs = np.array([record.jpegs[i] for i in wanted], object)
+    return jpegs, prints, position, np.array(chosen.shape, np.int64), np.int32(record.label)
+
+
+def _decode_record(
+    name: str, serialized: bytes, indices: Callable[[int, int], np.ndarray], seed: int
+) -> tuple[np.ndarray, np.int32]:
+    record, chosen, wanted, position = _parse_and_sample(name, serialized, indices, seed)
+    clip = record.media_id or "the clip"
     try:
         frames = decode_jpegs([record.jpegs[i] for i in wanted])
     except tf.errors.InvalidArgumentError as err:
@@ -440,19 +529,61 @@ def decode_record_stage(
     return decode_record(serialized, shard, index, seed, given.indices, given.skips())
 
 
+@stages.register
+def select_frames_stage(
+    serialized: bytes, shard: bytes, index: np.int64, seed: np.int64, settings: bytes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.int32]:
+    """`select_frames` with its settings as `DecodeSettings` JSON."""
+    given = DecodeSettings.from_json(settings)
+    name = record_name(shard.decode(), int(index))
+    return select_frames(serialized, name, int(seed), given.indices, given.skips())
+
+
+def _decode_in_graph(jpegs: tf.Tensor, position: tf.Tensor, shape: tf.Tensor) -> tf.Tensor:
+    """JPEG bytes `(U,)` of verified frames to uint8 `(N, T, H, W, 3)` (see `select_frames`)."""
+    frames = tf.map_fn(
+        lambda jpeg: tf.io.decode_jpeg(jpeg, channels=3),
+        jpegs,
+        fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    )
+    frames = tf.gather(frames, position)
+    return tf.reshape(frames, tf.concat([shape, tf.shape(frames, tf.int64)[1:]], 0))
+
+
 def decode_records(
     ds: tf.data.Dataset, settings: DecodeSettings, deterministic: bool = True
 ) -> tf.data.Dataset:
     """Stage 2 for shards: records to `(uint8 frames (N, T, H, W, 3), int32 label, seed)`.
 
     Frames are sampled by `settings.spec`; with a skip report in `settings`,
-    broken records are dropped and recorded there.
+    broken records are dropped and recorded there. Frames whose fingerprints
+    match decode in the graph; a record without them, or with others, is
+    decoded by `decode_record` in Python (see the module's docstring).
     """
     text = settings.to_json()
 
-    def decode_one(serialized, shard, index, seed):
-        frames, label = stages.call(
+    def in_python(serialized, shard, index, seed):
+        return stages.call(
             decode_record_stage, [serialized, shard, index, seed, text], [tf.uint8, tf.int32]
+        )[0]
+
+    def decode_one(serialized, shard, index, seed):
+        jpegs, stored, position, shape, label = stages.call(
+            select_frames_stage,
+            [serialized, shard, index, seed, text],
+            [tf.string, tf.uint8, tf.int64, tf.int64, tf.int32],
+        )
+        verified = tf.reduce_all(
+            tf.equal(tf.fingerprint(jpegs), tf.reshape(stored, [-1, FINGERPRINT_BYTES]))
+        )
+        frames = tf.cond(
+            tf.equal(tf.size(jpegs), 0),  # skipped: frames with no clips, filtered out below
+            lambda: tf.zeros([0, 0, 1, 1, 3], tf.uint8),
+            lambda: tf.cond(
+                verified,
+                lambda: _decode_in_graph(jpegs, position, shape),
+                lambda: in_python(serialized, shard, index, seed),
+            ),
         )
         return (
             tf.ensure_shape(frames, [None, None, None, None, 3]),
