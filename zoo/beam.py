@@ -19,7 +19,9 @@ their settings allow (Dataflow up to 4 times in batch, Spark
 file sinks keep only the files of attempts that completed. Beam's Python
 DirectRunner does not retry: its FnApiRunner, which `--runner direct` runs,
 fails the pipeline at the first exception in a bundle (Beam 2.77; the test
-`test_the_direct_runner_does_not_retry_a_failed_bundle` checks it). Either way,
+`test_the_direct_runner_does_not_retry_a_failed_bundle` checks it); the older
+in-process `BundleBasedDirectRunner` retries, and a conversion on it with a
+worker that fails once still writes every record once (tested). Either way,
 nothing reaches the output folder before the whole pipeline succeeded: the
 shards are written to a staging folder inside it and moved into place by
 renames at the end (see `zoo.commands.convert`), so a failed run leaves the

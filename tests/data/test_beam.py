@@ -207,3 +207,28 @@ def test_beam_embed_gives_the_in_process_embeddings(src, tmp_path, capsys):
     assert "holds 5 shards already; a Beam run (--runner) embeds every video" in (
         capsys.readouterr().err
     )
+
+
+def test_a_runner_that_retries_loses_nothing_when_a_worker_fails(
+    src, converted, tmp_path, monkeypatch
+):
+    """Beam's BundleBasedDirectRunner reruns a failed bundle, as Flink, Spark and Dataflow
+    do: the first clip's worker fails once, and the shards still hold every record, once."""
+    from zoo import beam as zoo_beam
+    from zoo.data.sources import list_clips
+
+    original, calls = tfrecord.clip_record, []
+
+    def fails_once(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise RuntimeError("the worker died")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tfrecord, "clip_record", fails_once)  # runs in this process
+    clips = list_clips(src / "val")
+    [(shards, skipped)], broken = zoo_beam.write_shards(
+        [(clips, tmp_path, "val")], num_shards=2, runner="BundleBasedDirectRunner"
+    )
+    assert len(calls) > len(clips) and not skipped and broken == 0  # retried, then complete
+    assert _records(tmp_path) == _records(converted["local"] / "val")
