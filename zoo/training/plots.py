@@ -1,14 +1,16 @@
-"""Pictures of a run, drawn with matplotlib's Agg backend (no display needed)."""
+"""Pictures of a run, saved as PNG files.
+
+Drawn on `matplotlib.figure.Figure` objects, not through `pyplot`: no display is
+needed, and the global backend is left as it is, so a notebook that imports
+zoo still shows its own figures inline.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 
 def plot_curves(history: list[dict[str, float]], path: Path) -> None:
@@ -19,7 +21,8 @@ def plot_curves(history: list[dict[str, float]], path: Path) -> None:
         ("accuracy", ["accuracy", "val_accuracy"]),
         ("learning rate", ["learning_rate"]),
     ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
+    fig = Figure(figsize=(4 * len(panels), 3.2))
+    axes = fig.subplots(1, len(panels))
     for ax, (title, keys) in zip(axes, panels, strict=True):
         for key in keys:
             if history and key in history[0]:
@@ -29,14 +32,14 @@ def plot_curves(history: list[dict[str, float]], path: Path) -> None:
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def plot_confusion(matrix: list[list[int]], class_names: list[str], path: Path) -> None:
     """The confusion matrix (rows: true, columns: predicted) with counts in the cells."""
     matrix = np.asarray(matrix)
     side = 1.5 + 0.5 * len(class_names)
-    fig, ax = plt.subplots(figsize=(side + 1, side))
+    fig = Figure(figsize=(side + 1, side))
+    ax = fig.subplots()
     image = ax.imshow(matrix, cmap="Blues")
     ticks = np.arange(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
@@ -55,7 +58,6 @@ def plot_confusion(matrix: list[list[int]], class_names: list[str], path: Path) 
     fig.colorbar(image, ax=ax)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def plot_mistakes(frames: np.ndarray, titles: list[str], path: Path, frames_shown: int = 4) -> None:
@@ -67,9 +69,8 @@ def plot_mistakes(frames: np.ndarray, titles: list[str], path: Path, frames_show
         path: where the PNG goes.
     """
     rows = max(len(frames), 1)
-    fig, axes = plt.subplots(
-        rows, frames_shown, figsize=(1.6 * frames_shown, 1.7 * rows), squeeze=False
-    )
+    fig = Figure(figsize=(1.6 * frames_shown, 1.7 * rows))
+    axes = fig.subplots(rows, frames_shown, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     if not len(frames):
@@ -82,4 +83,3 @@ def plot_mistakes(frames: np.ndarray, titles: list[str], path: Path, frames_show
             axes[row, col].set_title(caption, fontsize=7, loc="left" if col == 0 else "center")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
