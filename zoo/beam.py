@@ -399,7 +399,7 @@ def embed_splits(
     Raises:
         VideoDecodeError: a video cannot be decoded and `on_error` is "raise".
     """
-    from zoo.commands.convert import move_files, staging_folder
+    from zoo.atomic import move_files, staging_folder
 
     with staging_folder(features.root, prefix=".embed-") as staging:
         branches = [

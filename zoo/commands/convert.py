@@ -21,15 +21,12 @@ folder and are published the same way, so it is all or nothing too.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+
+from zoo.atomic import move_files, staging_folder
 
 NAME = "convert"
 SKIPPED_FILE = "skipped.json"
@@ -161,23 +158,6 @@ def _where(src: str, split: str | None) -> str:
     return src + (f" split {split!r}" if split else "")
 
 
-@contextlib.contextmanager
-def staging_folder(out: Path, prefix: str = ".convert-") -> Iterator[Path]:
-    """A new temporary folder inside `out`, removed on exit with whatever is left in it.
-
-    `out` is made if missing, and removed again if it is still empty then.
-    """
-    made = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if made and not any(out.iterdir()):
-            out.rmdir()
-
-
 def _write_splits(
     args: argparse.Namespace, sources: dict, staging: Path, flags: list[str]
 ) -> list[_Written]:
@@ -223,14 +203,6 @@ def _written(
             f"{_where(src, split)}: none of its {len(clips)} clips could be read ({clip}: {reason})"
         )
     return _Written(split, prefix, shards, len(clips) - len(skipped), skipped)
-
-
-def move_files(staging: Path, out: Path) -> None:
-    """Moves every file of `staging` to the same place under `out` (renames, no copies)."""
-    for file in sorted(p for p in staging.rglob("*") if p.is_file()):
-        target = out / file.relative_to(staging)
-        target.parent.mkdir(exist_ok=True)
-        os.replace(file, target)
 
 
 def _publish(staging: Path, out: Path, written: list[_Written]) -> None:

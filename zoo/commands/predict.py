@@ -89,7 +89,7 @@ def _csv_rows(results: list[dict[str, Any]], k: int) -> list[list[str]]:
 
 def write_results(results: list[dict[str, Any]], path: Path, k: int) -> None:
     """Writes `results` (as `--json` prints them) to a `.csv` or `.json` file, atomically."""
-    from zoo.export.atomic import atomic_output
+    from zoo.atomic import atomic_output
 
     with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
         if path.suffix == ".csv":

@@ -32,8 +32,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.atomic import atomic_output
 from zoo.data.pipeline import video_dataset
-from zoo.export.atomic import atomic_output
 from zoo.export.clip import ClipSettings, litert_sidecar
 from zoo.export.signature import check_clip, check_labels, model_clip_shape, model_function
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo.export.atomic import atomic_output
+from zoo.atomic import atomic_output
 from zoo.export.clip import ClipSettings
 from zoo.export.signature import check_clip, check_labels, model_function
 

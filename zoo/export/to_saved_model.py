@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from zoo.export.atomic import atomic_output
+from zoo.atomic import atomic_output
 from zoo.export.clip import CLIP_FILE, ClipSettings
 from zoo.export.signature import (
     check_clip,

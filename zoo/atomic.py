@@ -6,6 +6,10 @@
 `tmp` lies beside `path` (same file system, so the final step is a rename).
 If the block raises, `tmp` is removed and whatever was at `path` before is
 left untouched.
+
+A folder that gains many files at once (the shards of `zoo convert`, the
+embeddings of a Beam `zoo embed`) takes them from a `staging_folder` inside
+it, by `move_files`: renames, once everything is written.
 """
 
 from __future__ import annotations
@@ -54,3 +58,28 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
             os.replace(tmp, path)
     finally:
         _remove(staging)
+
+
+@contextlib.contextmanager
+def staging_folder(out: Path, prefix: str = ".convert-") -> Iterator[Path]:
+    """A new temporary folder inside `out`, removed on exit with whatever is left in it.
+
+    `out` is made if missing, and removed again if it is still empty then.
+    """
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if made and not any(out.iterdir()):
+            out.rmdir()
+
+
+def move_files(staging: Path, out: Path) -> None:
+    """Moves every file of `staging` to the same place under `out` (renames, no copies)."""
+    for file in sorted(p for p in staging.rglob("*") if p.is_file()):
+        target = out / file.relative_to(staging)
+        target.parent.mkdir(exist_ok=True)
+        os.replace(file, target)
