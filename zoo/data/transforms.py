@@ -31,7 +31,12 @@ def resize(frames: tf.Tensor, height_width) -> tf.Tensor:
     there plain bilinear would skip pixels and alias, while for milder scales
     it changes little and costs about four times as long (10 vs 2.4 ms for a
     10-frame 320x240 clip to 224 on this project's CPU).
+
+    Integer frames are cast to float32 first: the same output (TF's kernel
+    converts every pixel it reads anyway), in three quarters of the time
+    (1.0 against 1.4 ms for ten 200x200 crops to 224).
     """
+    frames = tf.cast(frames, tf.float32)
     shape = tf.shape(frames)
     flat = tf.reshape(frames, tf.concat([[-1], shape[-3:]], axis=0))
     target = tf.cast(height_width, tf.int32)
