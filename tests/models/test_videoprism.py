@@ -118,6 +118,20 @@ def test_frozen_partial_and_full_training():
         build(unfreeze_temporal=3)
 
 
+def test_freeze_sets_the_mode_whatever_an_earlier_call_set(preset):
+    """Partial, then full: every weight trains again (the full mode once kept the earlier
+    partial mode's frozen blocks frozen), and frozen after that freezes everything."""
+    backbone = preset[1]
+    videoprism.freeze(backbone, unfreeze_spatial=1, unfreeze_temporal=1)
+    assert 0 < len(backbone.trainable_weights) < len(backbone.weights)
+    videoprism.freeze(backbone, trainable=True)
+    assert len(backbone.trainable_weights) == len(backbone.weights)
+    videoprism.freeze(backbone)
+    assert not backbone.trainable_weights
+    videoprism.freeze(backbone, trainable=True)
+    assert len(backbone.trainable_weights) == len(backbone.weights)
+
+
 def test_one_step_changes_only_the_unfrozen_weights():
     keras.utils.set_random_seed(0)
     model = models.build(

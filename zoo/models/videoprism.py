@@ -114,7 +114,11 @@ def freeze(
     train (each with its encoder's final layer norm); the patch and position
     embeddings and every other block stay frozen.
     """
+    # Undo what an earlier call froze: setting the backbone's own flag alone leaves
+    # sublayers that were set to False as they are when the flag is already True.
     backbone.trainable = True
+    for layer in backbone._flatten_layers(include_self=False):
+        layer.trainable = True
     if trainable:
         return
     encoders = {
