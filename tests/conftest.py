@@ -27,3 +27,15 @@ def digit_events_dir(tmp_path_factory):
     return make(
         "digit_events", tmp_path_factory.mktemp("data") / "digit_events", show_progress=False
     )
+
+
+@pytest.fixture(scope="session")
+def moving_digits_av_dir(tmp_path_factory):
+    """The default `moving_digits_av` data set (12 classes, 384 videos with sound), built once."""
+    from zoo.datasets import make
+
+    return make(
+        "moving_digits_av",
+        tmp_path_factory.mktemp("data") / "moving_digits_av",
+        show_progress=False,
+    )

@@ -43,7 +43,7 @@ def test_user_error_is_one_line_without_traceback():
     result = _zoo("datasets", "make", "no_such_set")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "zoo datasets: error: unknown data set 'no_such_set'; available: moving_digits, digit_events"
+        "zoo datasets: error: unknown data set 'no_such_set'; available: moving_digits, digit_events, moving_digits_av"
     ]
 
 

@@ -37,7 +37,8 @@ from functools import partial
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import stages, tfrecord
+from zoo.data import audio_pipeline, stages, tfrecord
+from zoo.data.audio import AudioSpec
 from zoo.data.decode import read_video
 from zoo.data.errors import (
     DEFAULT_LIMITS,
@@ -246,10 +247,11 @@ def transform(
     With `augment`, each clip gets one random crop, colour change and (with
     `flip`) mirror; `swap` (see `label_swap`) then relabels the mirrored clips.
     `mean_std` standardises the [0, 1] output per channel. `dtype="uint8"`
-    keeps the clips uint8 in [0, 255] (see `zoo.data.transforms`).
+    keeps the clips uint8 in [0, 255] (see `zoo.data.transforms`). Elements
+    may carry more after `seed` (the sound of the clip): it passes unchanged.
     """
 
-    def one(frames, label, seed):
+    def one(frames, label, seed, *extra):
         if multi_clip or not augment:
             clip = preprocess_clip(frames if multi_clip else frames[0], size, dtype)
         else:
@@ -259,7 +261,7 @@ def transform(
                 label = tf.where(flip_draw(stateless_seed), tf.gather(swap, label), label)
         if mean_std is not None:
             clip = normalize(clip, *mean_std)
-        return clip, label
+        return clip, label, *extra
 
     return ds.map(one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
 
@@ -298,11 +300,12 @@ def batch(
 def _float_batch(
     clips: tf.Tensor,
     labels: tf.Tensor,
+    *extra: tf.Tensor,
     mean_std: tuple[Sequence[float], Sequence[float]] | None,
-) -> tuple[tf.Tensor, tf.Tensor]:
+) -> tuple[tf.Tensor, ...]:
     """A batch of uint8 clips as float32 in [0, 1], standardised with `mean_std` if given."""
     clips = to_float(clips)
-    return (clips if mean_std is None else normalize(clips, *mean_std)), labels
+    return (clips if mean_std is None else normalize(clips, *mean_std)), labels, *extra
 
 
 def video_dataset(
@@ -331,6 +334,8 @@ def video_dataset(
     service: str | None = None,
     processing_mode: str = "distributed_epoch",
     dtype: str = "float32",
+    modalities: Sequence[str] = ("video",),
+    audio: AudioSpec | None = None,
 ) -> tf.data.Dataset:
     """Batches of clips `(float32 (B, T, size, size, 3) in [0, 1] (or uint8), int32 label (B,))`.
 
@@ -390,10 +395,23 @@ def video_dataset(
             "uint8": the same pixels in [0, 255], a quarter of the bytes to
             batch, prefetch and send, for a model that scales them itself
             (`keras.layers.Rescaling(1 / 255)` first). Not with `mean_std`.
+        modalities: ("video",) gives clips; ("audio",) the log-mel of each
+            clip's sound, float32 `(B, frames, mel_bins, 1)` (`(B, num_clips,
+            ...)` for "multi"); ("video", "audio") both, as `({"frames": clips,
+            "audio": log_mel}, label)`, the input names of `av_fusion`. The
+            sound is that of the sampled clip's time window, from its first
+            frame to the end of its last (`zoo.data.audio_pipeline`), so it
+            follows temporal jitter and multi-clip sampling. Video files only:
+            TFRecord shards hold no audio. With audio, a file without an
+            audio track is a broken file for `on_error`.
+        audio: how the sound becomes a log-mel spectrogram (rate, length,
+            mel bins); None: `AudioSpec()` at 16 kHz with the length of one
+            clip (see `audio_pipeline.resolve`).
 
     Returns:
         A `tf.data.Dataset` with attributes `class_names`, `skipped` (a
-        `SkipReport`) and `num_videos`.
+        `SkipReport`), `num_videos` and `audio_spec` (the resolved `AudioSpec`
+        whose `shape` is the log-mel's, or None without audio).
 
     Raises:
         VideoDecodeError: with `on_error="raise"`, a TFRecord shard that is
@@ -409,10 +427,14 @@ def video_dataset(
             "of the videos only; leave cache off"
         )
     spec = ClipSpec(clip_len, frame_step, sampler, num_clips, temporal_jitter)
+    modalities = audio_pipeline.check_modalities(modalities)
+    wants_audio = "audio" in modalities
     training = augment or shuffle
     skips = SkipReport()
     on_skip = skips if on_error == "skip" else None
     files = [] if isinstance(source, ClipList) else tfrecord.list_shards(source, split)
+    if files and wants_audio:
+        raise ValueError(f"{source}: TFRecord shards hold no audio; read the video files")
     if files:
         shards = tfrecord.describe(files)
         for name, reason in shards.damaged.items():
@@ -438,7 +460,12 @@ def video_dataset(
         # exactly as the exported serving signature does, so that a model sees
         # the same pixels in evaluation and in serving.
         side = math.ceil(size / math.sqrt(CROP_SCALE[0])) if augment else None
-        ds = decode(ds, spec, training, limits, on_skip, deterministic, side)
+        if wants_audio:
+            audio = audio_pipeline.resolve(audio, spec, clips.paths[0], limits)
+            args = (spec, training, audio, limits, on_skip, deterministic, side)
+            ds = audio_pipeline.decode(ds, *args)
+        else:
+            ds = decode(ds, spec, training, limits, on_skip, deterministic, side)
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
     swap = label_swap(class_names, flip_label_map) if flip_label_map else None
@@ -449,6 +476,8 @@ def video_dataset(
     sent = "uint8" if service is not None else dtype
     here = mean_std if sent == dtype else None  # else standardised after the service
     ds = transform(ds, size, augment, flip, multi_clip, deterministic, swap, here, sent)
+    if wants_audio:
+        ds = audio_pipeline.log_mel(ds, audio, multi_clip, deterministic)
     if repeat:
         # Before `distribute`: one service job then serves every pass, and each pass draws
         # new seeds (a new job would start the seed sequence again).
@@ -457,7 +486,10 @@ def video_dataset(
         ds = distribute(ds, service, processing_mode)
     finish = None if sent == dtype else partial(_float_batch, mean_std=mean_std)
     ds = batch(ds, batch_size, finish)
+    if wants_audio:
+        ds = audio_pipeline.select(ds, modalities)
     ds.class_names = class_names
     ds.skipped = skips
     ds.num_videos = num_videos
+    ds.audio_spec = audio if wants_audio else None
     return ds

@@ -11,16 +11,19 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from zoo.datasets import digit_events, moving_digits
+from zoo.datasets import digit_events, moving_digits, moving_digits_av
 
 AVAILABLE = {
     "moving_digits": "handwritten digits (scikit-learn) moving up/down/left/right; H.264 mp4",
     "digit_events": "12 events of a digit over photographs, told apart only by frame order",
+    "moving_digits_av": "a spoken digit word (sound) x a moving digit's direction (picture); "
+    "H.264 + AAC mp4",
 }
 # name -> (its config class, the function that writes it)
 _BUILDERS = {
     "moving_digits": (moving_digits.MovingDigitsConfig, moving_digits.make),
     "digit_events": (digit_events.DigitEventsConfig, digit_events.make),
+    "moving_digits_av": (moving_digits_av.MovingDigitsAVConfig, moving_digits_av.make),
 }
 
 
@@ -42,7 +45,8 @@ def make(name: str, out: str | Path | None = None, show_progress: bool = True, *
     The build goes to a temporary folder that is renamed into place at the end,
     so an interrupted build never leaves a half-written data set. An existing
     complete build with the same options is reused. `options` are fields of
-    the data set's config (`MovingDigitsConfig`, `DigitEventsConfig`).
+    the data set's config (`MovingDigitsConfig`, `DigitEventsConfig`,
+    `MovingDigitsAVConfig`).
     """
     settings = config(name, **options)
     if out is None:

@@ -87,17 +87,49 @@ def render(
     return np.repeat(frames[..., None], 3, axis=-1)
 
 
-def write_mp4(path: Path, frames: np.ndarray, fps: int) -> None:
-    """Writes uint8 `(T, H, W, 3)` as H.264 (yuv420p, near-lossless) in an mp4."""
+def write_mp4(
+    path: Path,
+    frames: np.ndarray,
+    fps: int,
+    sound: np.ndarray | None = None,
+    sample_rate: int = 16_000,
+) -> None:
+    """Writes uint8 `(T, H, W, 3)` as H.264 (yuv420p, near-lossless) in an mp4.
+
+    With `sound` (float32 `(N,)` in [-1, 1], mono at `sample_rate`), the file
+    also gets an AAC audio track (FFmpeg's own encoder, 64 kbit/s) that starts
+    with the first frame.
+    """
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": "12", "preset": "veryfast", "tune": "zerolatency"}
         stream.codec_context.thread_count = 1
+        if sound is not None:  # every stream is added before the first packet is written
+            audio = container.add_stream("aac", rate=sample_rate, layout="mono")
+            audio.bit_rate = 64_000
         for image in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode())
+        if sound is not None:
+            _write_sound(container, audio, sound, sample_rate)
+
+
+def _write_sound(
+    container: av.container.OutputContainer,
+    stream: av.audio.stream.AudioStream,
+    sound: np.ndarray,
+    rate: int,
+) -> None:
+    """Encodes mono float32 samples `(N,)` into the AAC `stream` of `container`."""
+    chunk = 1024  # AAC's frame size
+    for begin in range(0, sound.size, chunk):
+        samples = np.ascontiguousarray(sound[begin : begin + chunk], np.float32)[None]
+        frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+        frame.sample_rate, frame.pts = rate, begin
+        container.mux(stream.encode(frame))
+    container.mux(stream.encode())
 
 
 def make(
