@@ -25,7 +25,6 @@ split shows handwriting the others never show.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from zoo.datasets.moving_digits import digit_images, write_mp4
+from zoo.datasets.moving_digits import digit_images, write_manifest, write_mp4
 
 PROPERTIES = ("x", "y", "size", "angle", "opacity", "pan")
 EVENTS = {  # label -> (property, +1 if it grows over the video, -1 if it shrinks)
@@ -207,9 +206,6 @@ def make(
             rows.append([rel.as_posix(), label, split, f"{split}-img{pick}", digit, prop, sign])
             if progress:
                 progress(1)
-    manifest = out / "manifest.csv"
-    with open(manifest, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "label", "split", "group", "digit", "property", "sign"])
-        writer.writerows(rows)
-    return manifest
+    return write_manifest(
+        out, ["path", "label", "split", "group", "digit", "property", "sign"], rows
+    )

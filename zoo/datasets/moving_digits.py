@@ -132,6 +132,16 @@ def _write_sound(
     container.mux(stream.encode())
 
 
+def write_manifest(out: Path, header: list[str], rows: list[list[object]]) -> Path:
+    """Writes `out/manifest.csv` with `header` and `rows`; returns its path."""
+    manifest = out / "manifest.csv"
+    with open(manifest, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return manifest
+
+
 def make(
     out: str | Path,
     config: MovingDigitsConfig = MovingDigitsConfig(),
@@ -166,9 +176,4 @@ def make(
             rows.append([rel.as_posix(), label, split, f"{split}-img{pick}", digit, direction])
             if progress:
                 progress(1)
-    manifest = out / "manifest.csv"
-    with open(manifest, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "label", "split", "group", "digit", "direction"])
-        writer.writerows(rows)
-    return manifest
+    return write_manifest(out, ["path", "label", "split", "group", "digit", "direction"], rows)

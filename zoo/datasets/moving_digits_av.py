@@ -19,7 +19,6 @@ so test videos show handwriting no training video shows.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +30,7 @@ from zoo.datasets.moving_digits import (
     MovingDigitsConfig,
     digit_images,
     render,
+    write_manifest,
     write_mp4,
 )
 
@@ -139,9 +139,6 @@ def make(
             )
             if progress:
                 progress(1)
-    manifest = out / "manifest.csv"
-    with open(manifest, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "label", "split", "group", "digit", "word", "direction"])
-        writer.writerows(rows)
-    return manifest
+    return write_manifest(
+        out, ["path", "label", "split", "group", "digit", "word", "direction"], rows
+    )
