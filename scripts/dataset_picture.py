@@ -1,6 +1,10 @@
 """Draws one clip of each class of a built-in data set: `docs/datasets/<name>.png`.
 
 python scripts/dataset_picture.py digit_events
+python scripts/dataset_picture.py moving_digits_av   # adds each clip's log-mel spectrogram
+
+Five frames spread over each clip; for a set whose videos have sound, a last
+panel shows the log-mel spectrogram of the clip's whole audio track.
 """
 
 from __future__ import annotations
@@ -13,12 +17,20 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import av  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 from zoo import datasets  # noqa: E402
 from zoo.data import read_video  # noqa: E402
+from zoo.data.audio import log_mel_spectrogram, read_audio  # noqa: E402
 
-FRAMES = (0, 5, 10, 15, 19)  # the frames shown of each 20-frame clip
+SHOWN = 5  # frames shown of each clip, first to last
+
+
+def has_sound(path: Path) -> bool:
+    with av.open(str(path)) as container:
+        return bool(container.streams.audio)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,17 +44,23 @@ def main(argv: list[str] | None = None) -> int:
             if row["split"] == "test":
                 first.setdefault(row["label"], row["path"])
     labels = sorted(first)
-    fig, axes = plt.subplots(
-        len(labels), len(FRAMES), figsize=(1.3 * len(FRAMES), 1.4 * len(labels))
-    )
+    sound = has_sound(root / first[labels[0]])
+    columns = SHOWN + sound
+    fig, axes = plt.subplots(len(labels), columns, figsize=(1.3 * columns, 1.4 * len(labels)))
     for i, label in enumerate(labels):
         frames = read_video(root / first[label]).frames
-        for j, t in enumerate(FRAMES):
+        for j, t in enumerate(np.ceil(np.linspace(0, len(frames) - 1, SHOWN)).astype(int)):
             axes[i, j].imshow(frames[t])
-            axes[i, j].set_xticks([])
-            axes[i, j].set_yticks([])
             if i == 0:
                 axes[i, j].set_title(f"frame {t}", fontsize=8)
+        if sound:
+            mel = log_mel_spectrogram(read_audio(root / first[label]).samples).numpy()
+            axes[i, SHOWN].imshow(mel.T, origin="lower", aspect="auto", cmap="magma")
+            if i == 0:
+                axes[i, SHOWN].set_title("log-mel", fontsize=8)
+        for ax in axes[i]:
+            ax.set_xticks([])
+            ax.set_yticks([])
         axes[i, 0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
     fig.tight_layout()
     out = Path(__file__).parents[1] / "docs" / "datasets" / f"{args.name}.png"
