@@ -196,6 +196,23 @@ def test_missing_audio_track_skipped_and_counted(with_silent_file):
     assert path.endswith("mute.mp4") and reason == "has no audio stream"
 
 
+def test_a_broken_first_file_is_skipped_like_any_other(coded, tmp_path):
+    """The audio window's length is timed by the first video that can be read, so a broken
+    file at the top of the list is skipped and counted, not an error while building."""
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    names = [broken.name]
+    for name in ("coded0.mp4", "coded1.mp4"):
+        (tmp_path / name).symlink_to(coded.parent / name)
+        names.append(name)
+    ds = video_dataset(
+        _manifest(tmp_path, names), clip_len=4, size=32, modalities=("audio",), on_error="skip"
+    )
+    assert sum(len(labels) for _, labels in ds) == 2
+    [(path, reason)] = ds.skipped.skipped.items()
+    assert path.endswith("broken.mp4") and reason.startswith("not a readable media file")
+
+
 def test_video_only_unaffected_by_missing_audio(with_silent_file):
     ds = video_dataset(with_silent_file, clip_len=4, size=32)
     assert ds.audio_spec is None

@@ -53,24 +53,38 @@ def check_modalities(modalities: Sequence[str]) -> tuple[str, ...]:
 
 
 def resolve(
-    audio: AudioSpec | None, spec: ClipSpec, first_video: str, limits: DecodeLimits
+    audio: AudioSpec | None, spec: ClipSpec, videos: Sequence[str], limits: DecodeLimits
 ) -> AudioSpec:
     """`audio` (default `AudioSpec()`) with `seconds` set, when None, to one clip's length.
 
     A clip of the "random" or "multi" sampler spans `(clip_len - 1) * frame_step + 1`
-    frames, timed at the frame rate of `first_video`. The "uniform" sampler
-    spreads its frames over each whole video, so it needs `seconds` given.
+    frames, timed at the frame rate of the first of `videos` that can be read
+    (a broken file is left to the decode stage, which raises or skips it). The
+    "uniform" sampler spreads its frames over each whole video, so it needs
+    `seconds` given.
+
+    Raises:
+        VideoDecodeError: no video of `videos` gives a frame rate (the first one's error).
     """
     audio = audio or AudioSpec()
     if audio.seconds is not None:
         return audio
     if spec.sampler == "uniform":
         raise ValueError("sampler='uniform' with audio: give AudioSpec(seconds=...)")
-    fps = probe(first_video, limits).fps
-    if not fps:
-        raise VideoDecodeError(first_video, "has no frame rate to time the audio window by")
-    frames = (spec.clip_len - 1) * spec.frame_step + 1
-    return dataclasses.replace(audio, seconds=frames / fps)
+    first_error = None
+    for video in videos:
+        try:
+            fps = probe(video, limits).fps
+        except VideoDecodeError as err:
+            first_error = first_error or err
+            continue
+        if fps:
+            frames = (spec.clip_len - 1) * spec.frame_step + 1
+            return dataclasses.replace(audio, seconds=frames / fps)
+        first_error = first_error or VideoDecodeError(
+            video, "has no frame rate to time the audio window by"
+        )
+    raise first_error
 
 
 def decode_av_clip(

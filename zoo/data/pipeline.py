@@ -461,7 +461,7 @@ def video_dataset(
         # the same pixels in evaluation and in serving.
         side = math.ceil(size / math.sqrt(CROP_SCALE[0])) if augment else None
         if wants_audio:
-            audio = audio_pipeline.resolve(audio, spec, clips.paths[0], limits)
+            audio = audio_pipeline.resolve(audio, spec, clips.paths, limits)
             args = (spec, training, audio, limits, on_skip, deterministic, side)
             ds = audio_pipeline.decode(ds, *args)
         else:
