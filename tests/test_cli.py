@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from zoo.datasets import AVAILABLE
+
 
 def _zoo(*args, cwd=None):
     return subprocess.run(
@@ -43,7 +45,8 @@ def test_user_error_is_one_line_without_traceback():
     result = _zoo("datasets", "make", "no_such_set")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "zoo datasets: error: unknown data set 'no_such_set'; available: moving_digits, digit_events, moving_digits_av"
+        "zoo datasets: error: unknown data set 'no_such_set'; available: "
+        + ", ".join(AVAILABLE)  # every built-in set, in registration order
     ]
 
 

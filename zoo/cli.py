@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tune": ("zoo.commands.tune", "hyperparameter search (Hyperband or random), best retrained"),
     "export": ("zoo.commands.export", "write a run as SavedModel, LiteRT or ONNX"),
     "predict": ("zoo.commands.predict", "top-k labels per video from a model, run or SavedModel"),
+    "annotate": ("zoo.commands.annotate", "a timeline of labelled segments over long videos"),
 }
 
 

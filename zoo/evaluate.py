@@ -25,6 +25,7 @@ from zoo.data import tfrecord
 from zoo.data.errors import say_skipped
 from zoo.data.pipeline import raise_decode_errors
 from zoo.data.sources import ClipList, from_csv, list_clips, splits_of
+from zoo.training import tagging
 from zoo.training.data import multi_view_dataset, resolve_source
 from zoo.training.metrics import classification_metrics, format_report
 from zoo.training.plots import plot_confusion, plot_mistakes
@@ -37,13 +38,15 @@ def predict_views(
     """Averages `model`'s probabilities over the views of every video.
 
     Args:
-        model: maps `(B, T, H, W, 3)` to probabilities `(B, C)`.
-        ds: batches of `(float32 (B, V, T, H, W, 3), int labels (B,))`.
-        max_mistakes: how many misclassified clips to keep for the gallery.
+        model: maps `(B, T, H, W, 3)` to probabilities `(B, C)` (or per-label scores).
+        ds: batches of `(float32 (B, V, T, H, W, 3), int labels (B,))`, or
+            multi-hot labels `(B, C)` for a multi-label run.
+        max_mistakes: how many misclassified clips to keep for the gallery
+            (single labels only).
 
     Returns:
-        `(labels (N,), probabilities (N, C), mistakes)`; each mistake is
-        `(middle view (T, H, W, 3), true, predicted, probability of predicted)`.
+        `(labels (N,) or (N, C), probabilities (N, C), mistakes)`; each mistake
+        is `(middle view (T, H, W, 3), true, predicted, probability of predicted)`.
     """
     labels, probs, mistakes = [], [], []
     batches = int(ds.cardinality())
@@ -55,7 +58,8 @@ def predict_views(
         flat = views.reshape(batch * num_views, *views.shape[2:])
         p = np.asarray(model.predict_on_batch(flat), np.float32).reshape(batch, num_views, -1)
         p = p.mean(axis=1)
-        for i in np.flatnonzero(p.argmax(axis=1) != y)[: max_mistakes - len(mistakes)]:
+        wrong = np.flatnonzero(p.argmax(axis=1) != y) if y.ndim == 1 else []
+        for i in wrong[: max_mistakes - len(mistakes)]:
             predicted = int(p[i].argmax())
             mistakes.append(
                 (views[i, num_views // 2], int(y[i]), predicted, float(p[i, predicted]))
@@ -95,18 +99,21 @@ def evaluation_set(
         format=format if format is not None else (config.format if data is None else None),
         fold=fold if fold is not None else (config.fold if data is None else 1),
     )
+    reading = dict(on_error=on_error, multi_label=config.multi_label, **layout)
     if tfrecord.list_shards(source):
         return source, split, f"the {split} split of {source}"
     splits = splits_of(source, **layout)
     if split in splits:
-        clips = list_clips(source, split, on_error=on_error, **layout)
+        clips = list_clips(source, split, **reading)
         return clips, split, f"the {split} split of {source}"
     if data is None and run.splits.exists():
-        held_out = from_csv(run.splits, "val", class_names=run.read_labels())
+        held_out = from_csv(
+            run.splits, "val", class_names=run.read_labels(), multi_label=config.multi_label
+        )
         return held_out, None, f"the videos of {source} held out for validation ({run.splits})"
     if not splits:
         return (
-            list_clips(source, None, on_error=on_error, **layout),
+            list_clips(source, None, **reading),
             None,
             f"every video of {source}",
         )
@@ -134,8 +141,13 @@ def evaluate(
     on disk are left out, counted in `skipped` and listed in
     RUN/eval/skipped.json.
 
+    A multi-label run (`zoo train --multi-label`) is measured by
+    `zoo.training.tagging.tagging_metrics` (mAP, per-label F1 at the run's
+    tuned thresholds) instead, and writes only metrics.json and report.txt.
+
     Returns:
-        The metrics of `zoo.training.metrics.classification_metrics`, plus
+        The metrics of `zoo.training.metrics.classification_metrics` (or of
+        `tagging_metrics` for a multi-label run), plus
         `split`, `data` (what was evaluated), `num_clips`, `num_crops`, `views`
         (clips x crops) and `skipped`.
     """
@@ -168,9 +180,7 @@ def evaluate(
         say_skipped(len(skipped), out / "skipped.json")
     if not len(y_true):
         raise ValueError(f"{described}: no video could be decoded")
-
-    metrics = classification_metrics(y_true, probs, class_names)
-    metrics.update(
+    protocol = dict(
         split=chosen,
         data=described,
         num_clips=num_clips,
@@ -178,6 +188,20 @@ def evaluate(
         views=views,
         skipped=len(skipped),
     )
+    if config.multi_label:
+        thresholds = tagging.read_thresholds(run_dir.thresholds, class_names)
+        metrics = {**tagging.tagging_metrics(probs, y_true, thresholds, class_names), **protocol}
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        report = tagging.format_report(
+            metrics,
+            f"{run_dir.root} on {described}: {len(y_true)} videos, {views} views each, averaged",
+        )
+        (out / "report.txt").write_text(report)
+        print(report, end="", flush=True)
+        return metrics
+
+    metrics = classification_metrics(y_true, probs, class_names)
+    metrics.update(protocol)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (out / "confusion_matrix.json").write_text(
         json.dumps(

@@ -42,7 +42,8 @@ KINDS = "a run folder, a .keras file, a SavedModel folder, a .tflite file or an 
 class Classifier:
     """A loaded model: uint8 clips `(N, T, H, W, 3)`, any H and W, to probabilities `(N, classes)`.
 
-    `frame_step` and `num_clips` are how `classify_video` samples a video.
+    `frame_step` and `num_clips` are how `classify_video` samples a video;
+    `size` is the side the model resizes frames to, when known (None: a SavedModel).
     """
 
     run_clips: Callable[[np.ndarray], np.ndarray]
@@ -50,6 +51,7 @@ class Classifier:
     clip_len: int
     frame_step: int = DEFAULT_FRAME_STEP
     num_clips: int = 1
+    size: int | None = None
 
     def sampler(self, num_clips: int | None = None) -> Callable[[int], np.ndarray]:
         """The frame numbers to decode of a video of `num_frames`: `multi_clip` with these settings."""
@@ -166,13 +168,20 @@ def recorded_sampling(path: Path, clip: ClipSettings | None) -> tuple[int, int]:
 
 
 def _load_keras(path: Path, labels: str | os.PathLike | None) -> Classifier:
-    model, names, frame_step = load_keras(path, labels)
+    return keras_classifier(*load_keras(path, labels))
+
+
+def keras_classifier(model: keras.Model, names: list[str], frame_step: int) -> Classifier:
+    """A `Classifier` around a Keras model, preprocessing by the SavedModel's serving function."""
     serve = serving_function(model, names, top_k=1)
 
     def run_clips(clips: np.ndarray) -> np.ndarray:
         return serve(tf.constant(clips, tf.uint8))["probabilities"].numpy()
 
-    return Classifier(run_clips, names, int(model.input_shape[1]), frame_step)
+    size = model.input_shape[2]
+    return Classifier(
+        run_clips, names, int(model.input_shape[1]), frame_step, size=int(size) if size else None
+    )
 
 
 def _load_saved_model(path: Path, labels: str | os.PathLike | None) -> Classifier:
@@ -204,7 +213,7 @@ def _load_runtime(
         return runtime(preprocess(tf.constant(clips, tf.uint8)).numpy())
 
     names = class_names(path, runtime.num_classes, labels, runtime.labels)
-    return Classifier(run_clips, names, clip_len, *recorded_sampling(path, runtime.clip))
+    return Classifier(run_clips, names, clip_len, *recorded_sampling(path, runtime.clip), size=size)
 
 
 def load(

@@ -26,7 +26,7 @@ from zoo.data.features import FeatureDir
 from zoo.data.pipeline import raise_decode_errors
 from zoo.data.sources import to_csv
 from zoo.models.videoprism import head_model
-from zoo.training import hardware, multiworker, recipe
+from zoo.training import hardware, multiworker, recipe, tagging
 from zoo.training.data import FitData, feature_fit_datasets, fit_datasets, resolve_source
 from zoo.training.finetune import resolve_init, start_from
 from zoo.training.plots import plot_curves
@@ -142,7 +142,11 @@ def train(
     data = fit_datasets(Path(config.data), config, on_error, data_service)
     with strategy.scope():
         net = models.build(
-            model, len(data.class_names), input_shape=config.input_shape, **config.model_options
+            model,
+            len(data.class_names),
+            input_shape=config.input_shape,
+            multi_label=config.multi_label,
+            **config.model_options,
         )
         recipe.compile_model(net, config, data.steps, jit_compile)
         starting = (
@@ -156,7 +160,25 @@ def train(
     multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     agree = [multiworker.AverageStatistics()] if multi_worker else []
     _fit(run, config, net, data, [*agree, *starting], callbacks, verbose)
+    if config.multi_label:
+        _tune_thresholds(run, data)
     return run.root
+
+
+def _tune_thresholds(run: RunDir, data: FitData) -> None:
+    """Each label's threshold of the best model, tuned on the validation clips, into
+    RUN/thresholds.json; prints the validation mAP and macro F1 at those thresholds."""
+    best = models.load(run.model)
+    with raise_decode_errors(best):
+        scores, targets = tagging.collect(best, data.val)
+    thresholds = tagging.tune_thresholds(scores, targets)
+    tagging.write_thresholds(run.thresholds, data.class_names, thresholds)
+    found = tagging.tagging_metrics(scores, targets, thresholds, data.class_names)
+    print(
+        f"thresholds tuned on {len(scores)} validation clips: {run.thresholds}  "
+        f"(val mAP {found['map']:.3f}, macro F1 {found['macro_f1']:.3f})",
+        flush=True,
+    )
 
 
 def train_probe(
@@ -270,8 +292,9 @@ def _fit(
     history = run.read_history()
     plot_curves(history, run.curves)
     best_row = min(history, key=lambda row: row["val_loss"])
+    metric = "val_pr_auc" if config.multi_label else "val_accuracy"
     print(
         f"run folder: {run.root}  (best epoch {int(best_row['epoch']) + 1}: "
-        f"val_accuracy {best_row['val_accuracy']:.1%}, val_loss {best_row['val_loss']:.4f})",
+        f"{metric} {best_row[metric]:.1%}, val_loss {best_row['val_loss']:.4f})",
         flush=True,
     )

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from zoo.export.signature import model_clip_shape
     from zoo.predict import load_keras
     from zoo.training.run import RunDir
+    from zoo.training.tagging import read_thresholds
 
     if args.quantize != "none" and args.format != "litert":
         raise ValueError("--quantize applies to --format litert only")
@@ -67,8 +68,15 @@ def run(args: argparse.Namespace) -> int:
     model, labels, run_step = load_keras(source, args.labels)
     clip = ClipSettings(*model_clip_shape(model), args.frame_step or run_step, args.clips)
     out = Path(args.out) if args.out else _default_out(source, args.format, args.quantize)
+    tuned = RunDir(source).thresholds if source.is_dir() else None
+    thresholds = read_thresholds(tuned, labels) if tuned and tuned.exists() else None
+    if thresholds is not None and args.format != "saved_model":
+        raise ValueError(
+            f"{source}: a multi-label run exports as --format saved_model only (it carries the "
+            "thresholds)"
+        )
     if args.format == "saved_model":
-        export.saved_model(model, out, labels, top_k=args.top_k, clip=clip)
+        export.saved_model(model, out, labels, top_k=args.top_k, clip=clip, thresholds=thresholds)
     elif args.format == "onnx":
         export.onnx(model, out, labels, clip)
     else:

@@ -147,6 +147,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weigh each class's loss by the inverse of its share of the videos",
     )
     parser.add_argument(
+        "--multi-label",
+        action="store_true",
+        help="several labels per clip (a manifest's label column as `a|b`): sigmoid scores, "
+        "binary cross-entropy, per-label thresholds tuned on validation (RUN/thresholds.json)",
+    )
+    parser.add_argument(
         "--data-service",
         metavar="HOST:PORT",
         help="read, decode and augment the training clips on the workers of this tf.data "
@@ -162,7 +168,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # Options that `--features` does not take: the stored embeddings fix them.
-NOT_WITH_FEATURES = ("model", "data", "init", "class_weight", "data_service")
+NOT_WITH_FEATURES = ("model", "data", "init", "class_weight", "data_service", "multi_label")
 FIXED_BY_FEATURES = (
     *("clip_len", "frame_step", "size", "format", "fold", "model_options", "val_fraction"),
     "augment",  # a stored embedding is of one unaugmented clip
@@ -192,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
         init=args.init,
         freeze_epochs=args.freeze_epochs,
         class_weight=args.class_weight,
+        multi_label=args.multi_label,
         **recipe_options(args),
     )
     return 0

@@ -140,11 +140,17 @@ def read(clips: ClipList, seed: int = 0) -> tf.data.Dataset:
     """Stage 1: `(path, window, label, seed)`, one element per video.
 
     `window` is float32 `(2,)`: the clip's start and end in seconds, NaN for
-    the file's own start or end.
+    the file's own start or end. `label` is int32 `()`, or for a multi-label
+    list (one with `tags`) float32 multi-hot `(classes,)`.
     """
     windows = np.stack([clips.start, clips.end], axis=-1).astype(np.float32).reshape(-1, 2)
+    labels = (
+        tf.constant(clips.labels, tf.int32)
+        if clips.tags is None
+        else tf.constant(clips.multi_hot().reshape(len(clips), -1))
+    )
     rows = tf.data.Dataset.from_tensor_slices(
-        (tf.constant(clips.paths, tf.string), windows, tf.constant(clips.labels, tf.int32))
+        (tf.constant(clips.paths, tf.string), windows, labels)
     )
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
     return tf.data.Dataset.zip(rows, seeds).map(lambda row, s: (*row, s))
@@ -336,8 +342,10 @@ def video_dataset(
     dtype: str = "float32",
     modalities: Sequence[str] = ("video",),
     audio: AudioSpec | None = None,
+    multi_label: bool = False,
 ) -> tf.data.Dataset:
-    """Batches of clips `(float32 (B, T, size, size, 3) in [0, 1] (or uint8), int32 label (B,))`.
+    """Batches of clips `(float32 (B, T, size, size, 3) in [0, 1] (or uint8), int32 label (B,))`,
+    or with `multi_label` float32 multi-hot labels `(B, classes)`.
 
     Args:
         source: a folder per class, a CSV manifest, a `ClipList`, or TFRecord
@@ -407,6 +415,10 @@ def video_dataset(
         audio: how the sound becomes a log-mel spectrogram (rate, length,
             mel bins); None: `AudioSpec()` at 16 kHz with the length of one
             clip (see `audio_pipeline.resolve`).
+        multi_label: labels are sets: a manifest's `label` cells may hold
+            several names (`a|b`), and each element's label is float32
+            multi-hot `(classes,)` (any other video source: one label per
+            clip). Not with TFRecord shards or `flip_label_map`.
 
     Returns:
         A `tf.data.Dataset` with attributes `class_names`, `skipped` (a
@@ -435,6 +447,10 @@ def video_dataset(
     files = [] if isinstance(source, ClipList) else tfrecord.list_shards(source, split)
     if files and wants_audio:
         raise ValueError(f"{source}: TFRecord shards hold no audio; read the video files")
+    if files and multi_label:
+        raise ValueError(f"{source}: TFRecord shards hold one label per clip; read the videos")
+    if multi_label and flip_label_map:
+        raise ValueError("flip_label_map relabels one class per clip: not with multi_label")
     if files:
         shards = tfrecord.describe(files)
         for name, reason in shards.damaged.items():
@@ -444,7 +460,7 @@ def video_dataset(
         settings = DecodeSettings(spec, training, report=stages.report_key(on_skip))
         ds = tfrecord.decode_records(ds, settings, deterministic)
     else:
-        clips = list_clips(source, split, format, fold, on_error)
+        clips = list_clips(source, split, format, fold, on_error, multi_label=multi_label)
         if isinstance(clips, DatasetClips):
             skips.merge(clips.missing)
         if not len(clips):

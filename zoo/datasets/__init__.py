@@ -11,19 +11,32 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from zoo.datasets import digit_events, moving_digits, moving_digits_av
+from zoo.datasets import (
+    digit_events,
+    digit_timelines,
+    moving_digits,
+    moving_digits_av,
+    moving_digits_tags,
+)
 
 AVAILABLE = {
     "moving_digits": "handwritten digits (scikit-learn) moving up/down/left/right; H.264 mp4",
     "digit_events": "12 events of a digit over photographs, told apart only by frame order",
     "moving_digits_av": "a spoken digit word (sound) x a moving digit's direction (picture); "
     "H.264 + AAC mp4",
+    "digit_timelines": "minute-long videos of a digit changing direction, with true segments "
+    "(segments.csv), for zoo annotate",
+    "moving_digits_tags": "1-3 of the digits 0-4 moving at once; multi-label (`a|b`) tagging",
 }
+# Sets whose clips have several labels (`a|b` in the manifest): read through their manifest.
+MULTI_LABEL = ("moving_digits_tags",)
 # name -> (its config class, the function that writes it)
 _BUILDERS = {
     "moving_digits": (moving_digits.MovingDigitsConfig, moving_digits.make),
     "digit_events": (digit_events.DigitEventsConfig, digit_events.make),
     "moving_digits_av": (moving_digits_av.MovingDigitsAVConfig, moving_digits_av.make),
+    "digit_timelines": (digit_timelines.DigitTimelinesConfig, digit_timelines.make),
+    "moving_digits_tags": (moving_digits_tags.MovingDigitsTagsConfig, moving_digits_tags.make),
 }
 
 
@@ -46,7 +59,7 @@ def make(name: str, out: str | Path | None = None, show_progress: bool = True, *
     so an interrupted build never leaves a half-written data set. An existing
     complete build with the same options is reused. `options` are fields of
     the data set's config (`MovingDigitsConfig`, `DigitEventsConfig`,
-    `MovingDigitsAVConfig`).
+    `MovingDigitsAVConfig`, `DigitTimelinesConfig`).
     """
     settings = config(name, **options)
     if out is None:

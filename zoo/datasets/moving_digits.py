@@ -42,6 +42,21 @@ class MovingDigitsConfig:
     seed: int = 0
 
 
+# The fields of `MovingDigitsConfig` that decide how `render` draws a digit.
+DRAWING_FIELDS = ("num_frames", "canvas", "digit_size", "speed", "fps", "seed")
+
+
+def drawing(config: object, **changes: object) -> MovingDigitsConfig:
+    """The `MovingDigitsConfig` that `render` draws with, for another data set's `config`.
+
+    Takes the `DRAWING_FIELDS` that `config` has, then `changes` on top
+    (`drawing(config, num_frames=30)`), so the built-in sets made of moving
+    digits draw them exactly as `moving_digits` does.
+    """
+    fields = {name: getattr(config, name) for name in DRAWING_FIELDS if hasattr(config, name)}
+    return MovingDigitsConfig(**{**fields, **changes})
+
+
 def digit_images(seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The scikit-learn digits, upscaled later, split 60/15/25 by image before any video exists."""
     from sklearn.datasets import load_digits

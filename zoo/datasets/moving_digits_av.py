@@ -27,8 +27,8 @@ import numpy as np
 
 from zoo.datasets.moving_digits import (
     DIRECTIONS,
-    MovingDigitsConfig,
     digit_images,
+    drawing,
     render,
     write_manifest,
     write_mp4,
@@ -59,18 +59,6 @@ class MovingDigitsAVConfig:
     pitch_spread: float = 0.08
     noise: float = 0.05
     seed: int = 0
-
-    @property
-    def picture(self) -> MovingDigitsConfig:
-        """The `moving_digits` config that draws the pictures."""
-        return MovingDigitsConfig(
-            num_frames=self.num_frames,
-            canvas=self.canvas,
-            digit_size=self.digit_size,
-            speed=self.speed,
-            fps=self.fps,
-            seed=self.seed,
-        )
 
     @property
     def num_samples(self) -> int:
@@ -130,7 +118,7 @@ def make(
             label = f"{word}_{direction}"
             rel = Path(split) / label / f"{split}_{i:05d}.mp4"
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            frames = render(split_images[pick], direction, config.picture, rng)
+            frames = render(split_images[pick], direction, drawing(config), rng)
             sound = voice(word, config, rng)
             write_mp4(out / rel, frames, config.fps, sound, config.sample_rate)
             digit = int(split_targets[pick])

@@ -27,6 +27,8 @@ from zoo.export.clip import ClipSettings
 
 INPUT_NAME = "frames"
 OUTPUT_NAMES = ("probabilities", "top_k_scores", "top_k_labels")
+# Also returned by a multi-label model's signatures (exported with thresholds).
+TAG_OUTPUT_NAMES = ("over_threshold", "labels_over_threshold")
 
 
 def model_clip_shape(model: keras.Model) -> tuple[int, int]:
@@ -114,14 +116,41 @@ def _classify(model: keras.Model, frames: tf.Tensor, clip_len: int, size: int) -
     return tf.cast(model(clips, training=False), tf.float32)
 
 
-def _answer(probabilities: tf.Tensor, label_table: tf.Tensor, k: int) -> dict[str, tf.Tensor]:
-    """The outputs of both serving signatures, from probabilities `(..., classes)`."""
+def _answer(
+    probabilities: tf.Tensor, label_table: tf.Tensor, k: int, thresholds: tf.Tensor | None = None
+) -> dict[str, tf.Tensor]:
+    """The outputs of both serving signatures, from probabilities `(..., classes)`.
+
+    With `thresholds` float32 `(classes,)` (a multi-label model, whose
+    "probabilities" are per-label scores), also `over_threshold` bool
+    `(..., classes)`, whether each score reaches its label's threshold, and
+    `labels_over_threshold` string `(..., classes)`: the label name where it
+    does, "" where not.
+    """
     scores, indices = tf.math.top_k(probabilities, k=k)
-    return {
+    answer = {
         "probabilities": probabilities,
         "top_k_scores": scores,
         "top_k_labels": tf.gather(label_table, indices),
     }
+    if thresholds is not None:
+        over = probabilities >= thresholds
+        names = tf.broadcast_to(label_table, tf.shape(probabilities))
+        answer["over_threshold"] = over
+        answer["labels_over_threshold"] = tf.where(over, names, tf.zeros_like(names))
+    return answer
+
+
+def _threshold_table(model: keras.Model, thresholds: Sequence[float] | None) -> tf.Tensor | None:
+    """`thresholds` as float32 `(classes,)`, checked against the model's classes; None stays."""
+    if thresholds is None:
+        return None
+    classes = int(model.output_shape[-1])
+    if len(thresholds) != classes:
+        raise ValueError(
+            f"model {model.name!r} has {classes} labels but {len(thresholds)} thresholds were given"
+        )
+    return tf.constant([float(t) for t in thresholds], tf.float32)
 
 
 def _label_table(model: keras.Model, labels: Sequence[str], top_k: int) -> tuple[tf.Tensor, int]:
@@ -133,38 +162,52 @@ def _label_table(model: keras.Model, labels: Sequence[str], top_k: int) -> tuple
 
 
 def serving_function(
-    model: keras.Model, labels: Sequence[str], top_k: int = 5
+    model: keras.Model,
+    labels: Sequence[str],
+    top_k: int = 5,
+    thresholds: Sequence[float] | None = None,
 ) -> tf.types.experimental.PolymorphicFunction:
     """A `tf.function` from uint8 `frames` `(batch, T, H, W, 3)`, any H and W, to a dict of
 
     - `probabilities` float32 `(batch, classes)`,
     - `top_k_scores` float32 `(batch, k)`, highest first,
     - `top_k_labels` string `(batch, k)`,
+    - with `thresholds` (one per label, a multi-label model): `over_threshold`
+      bool `(batch, classes)` and `labels_over_threshold` string `(batch, classes)`
+      (see `_answer`),
 
     with `k = min(top_k, classes)`. Frames are preprocessed by `preprocess_clips`.
     """
     clip_len, size = model_clip_shape(model)
     label_table, k = _label_table(model, labels, top_k)
+    threshold_table = _threshold_table(model, thresholds)
     spec = tf.TensorSpec((None, clip_len, None, None, 3), tf.uint8, name=INPUT_NAME)
 
     @tf.function(input_signature=[spec])
     def serve(frames: tf.Tensor) -> dict[str, tf.Tensor]:
-        return _answer(_classify(model, frames, clip_len, size), label_table, k)
+        return _answer(_classify(model, frames, clip_len, size), label_table, k, threshold_table)
 
     return serve
 
 
 def video_serving_function(
-    model: keras.Model, labels: Sequence[str], clip: ClipSettings | None = None, top_k: int = 5
+    model: keras.Model,
+    labels: Sequence[str],
+    clip: ClipSettings | None = None,
+    top_k: int = 5,
+    thresholds: Sequence[float] | None = None,
 ) -> tf.types.experimental.PolymorphicFunction:
     """A `tf.function` from all decoded frames of one video, uint8 `frames` `(num_frames, H, W, 3)`,
     to a dict of `probabilities` float32 `(classes,)`, `top_k_scores` float32 `(k,)` and
     `top_k_labels` string `(k,)`: the mean over `clip.num_clips` clips sampled by
     `multi_clip_indices` with `clip.frame_step`, each preprocessed as in `serving_function`.
-    `clip` is checked by `check_clip` (`None`: the default sampling).
+    `clip` is checked by `check_clip` (`None`: the default sampling). With
+    `thresholds`, also `over_threshold` bool `(classes,)` and
+    `labels_over_threshold` string `(classes,)` of the mean scores.
     """
     clip = check_clip(model, clip)
     label_table, k = _label_table(model, labels, top_k)
+    threshold_table = _threshold_table(model, thresholds)
     spec = tf.TensorSpec((None, None, None, 3), tf.uint8, name=INPUT_NAME)
 
     @tf.function(input_signature=[spec])
@@ -173,7 +216,7 @@ def video_serving_function(
         tf.debugging.assert_positive(num_frames, message="the video has no frames")
         indices = multi_clip_indices(num_frames, clip.clip_len, clip.frame_step, clip.num_clips)
         probabilities = _classify(model, tf.gather(frames, indices), clip.clip_len, clip.size)
-        return _answer(tf.reduce_mean(probabilities, axis=0), label_table, k)
+        return _answer(tf.reduce_mean(probabilities, axis=0), label_table, k, threshold_table)
 
     return serve_video
 

@@ -42,6 +42,25 @@ def classifier(features: keras.KerasTensor, num_classes: int, dropout: float) ->
     return layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
 
 
+def sigmoid_head(model: keras.Model) -> keras.Model:
+    """Makes the "probabilities" Dense layer of `model` (see `classifier`) answer per label.
+
+    Its softmax becomes a sigmoid, so the output `(B, num_classes)` holds one
+    independent score in [0, 1] per label (multi-label tagging); saved models
+    keep it. Returns `model`, changed in place.
+
+    Raises:
+        ValueError: `model` has no Dense layer named "probabilities".
+    """
+    head = next((layer for layer in model.layers if layer.name == "probabilities"), None)
+    if not isinstance(head, layers.Dense):
+        raise ValueError(
+            f"model {model.name!r} ends in no Dense 'probabilities' layer: no multi-label head"
+        )
+    head.activation = keras.activations.sigmoid
+    return model
+
+
 def transformer_block(
     tokens: keras.KerasTensor, num_heads: int, mlp_dim: int, dropout: float, name: str
 ) -> keras.KerasTensor:

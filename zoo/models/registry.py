@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import keras
 
+from zoo.models.blocks import sigmoid_head
+
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
@@ -53,8 +55,11 @@ def entry(name: str) -> Entry:
     return _REGISTRY[name]
 
 
-def build(name: str, num_classes: int, **options) -> keras.Model:
+def build(name: str, num_classes: int, multi_label: bool = False, **options) -> keras.Model:
     """Builds model `name` with `num_classes` outputs; `options` go to its builder.
+
+    `multi_label` ends the model in one sigmoid score per label
+    (`blocks.sigmoid_head`) instead of a softmax over the classes.
 
     Raises:
         ValueError: an option the builder does not take (the message lists those it does).
@@ -66,7 +71,10 @@ def build(name: str, num_classes: int, **options) -> keras.Model:
         raise ValueError(
             f"model {name!r} has no option {', '.join(map(repr, unknown))}; options: {valid}"
         )
-    return builder(num_classes=num_classes, **options)
+    model = builder(num_classes=num_classes, **options)
+    if multi_label:
+        sigmoid_head(model)
+    return model
 
 
 def default_options(name: str) -> dict:

@@ -22,11 +22,13 @@ from zoo.training.run import ClipSource, TrainConfig
 
 def resolve_source(data: str | os.PathLike) -> Path:
     """The absolute path of a folder tree, manifest or shards; a built-in data set name builds
-    it (once, in the cache). Absolute, so that a run folder works from any working directory.
+    it (once, in the cache); a multi-label one (`datasets.MULTI_LABEL`) gives its manifest.
+    Absolute, so that a run folder works from any working directory.
     """
     path = Path(data).absolute()
     if not path.exists() and str(data) in datasets.AVAILABLE:
-        return datasets.make(str(data)).absolute()
+        built = datasets.make(str(data)).absolute()
+        return built / "manifest.csv" if str(data) in datasets.MULTI_LABEL else built
     if not path.exists():
         raise FileNotFoundError(
             f"{data}: no such folder or manifest (built-in data sets: {', '.join(datasets.AVAILABLE)})"
@@ -93,8 +95,10 @@ def training_clips(
     layout = dict(format=config.format, fold=config.fold) if config is not None else {}
     splits = splits_of(source, **layout)
 
+    multi_label = config is not None and getattr(config, "multi_label", False)
+
     def read(split: str | None) -> ClipList:
-        return list_clips(source, split, on_error=on_error, **layout)
+        return list_clips(source, split, on_error=on_error, multi_label=multi_label, **layout)
 
     if "val" in splits and "train" in splits:
         return read("train"), read("val"), False
@@ -121,7 +125,8 @@ def training_clips(
 def fit_datasets(
     source: Path, config: TrainConfig, on_error: str = "raise", service: str | None = None
 ) -> FitData:
-    """Training and validation sets of one run, with one-hot labels (see `FitData`).
+    """Training and validation sets of one run, with one-hot labels (see `FitData`), or
+    multi-hot `(B, classes)` ones for `config.multi_label`.
 
     The validation set is decoded again each epoch: an in-memory `cache()` of
     it made `fit` hang at the first validation under op determinism (TF 2.21).
@@ -134,6 +139,7 @@ def fit_datasets(
     """
     clip = dict(clip_len=config.clip_len, frame_step=config.frame_step, size=config.size)
     common = dict(batch_size=config.batch_size, seed=config.seed, on_error=on_error, **clip)
+    common["multi_label"] = config.multi_label
     lists = training_clips(source, config.val_fraction, config.seed, config, on_error)
     train_source, val_source = (source, source) if lists is None else lists[:2]
     train = video_dataset(
@@ -161,9 +167,11 @@ def fit_datasets(
         if lists is None:
             raise ValueError(f"{source}: --class-weight balanced needs videos, not TFRecord shards")
         weights = balanced_weights(lists[0].labels, classes)
+    # Multi-hot targets (`multi_label`) come from the pipeline as they are.
+    targets = (lambda ds: ds) if config.multi_label else (lambda ds: one_hot(ds, classes))
     return FitData(
-        train=_shard_by_data(one_hot(train, classes)),
-        val=_shard_by_data(one_hot(val, classes)),
+        train=_shard_by_data(targets(train)),
+        val=_shard_by_data(targets(val)),
         class_names=list(train.class_names),
         steps=max(train.num_videos // config.batch_size, 1),
         held_out=lists[1] if lists is not None and lists[2] else None,
@@ -251,7 +259,8 @@ def multi_view_dataset(
     the crops differ even when the video is already at model size.
 
     Returns:
-        A dataset of `(float32 (B, V, T, size, size, 3), int32 (B,))` with
+        A dataset of `(float32 (B, V, T, size, size, 3), int32 (B,))` (multi-hot
+        float32 `(B, classes)` labels for `config.multi_label`) with
         `V = num_clips * num_crops`, and the attributes of `video_dataset`.
     """
     resized = config.size if num_crops == 1 else round(config.size * 8 / 7)
@@ -266,6 +275,7 @@ def multi_view_dataset(
         batch_size=batch_size,
         seed=config.seed,
         on_error=on_error,
+        multi_label=config.multi_label,
     )
 
     def views(clips: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

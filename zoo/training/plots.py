@@ -18,7 +18,7 @@ def plot_curves(history: list[dict[str, float]], path: Path) -> None:
     epochs = [int(row["epoch"]) + 1 for row in history]
     panels = [
         ("loss", ["loss", "val_loss"]),
-        ("accuracy", ["accuracy", "val_accuracy"]),
+        ("accuracy", ["accuracy", "val_accuracy", "pr_auc", "val_pr_auc"]),
         ("learning rate", ["learning_rate"]),
     ]
     fig = Figure(figsize=(4 * len(panels), 3.2))

@@ -46,15 +46,23 @@ def make_optimizer(
 def compile_model(
     model: keras.Model, config: TrainConfig, steps_per_epoch: int, jit_compile: bool = False
 ) -> None:
-    """Compiles `model` with the recipe of `config`; targets are one-hot `(B, classes)`."""
+    """Compiles `model` with the recipe of `config`; targets are one-hot `(B, classes)`,
+    or multi-hot for `config.multi_label` (binary cross-entropy per label, and the mean
+    area under each label's precision-recall curve as the metric `pr_auc`)."""
     total = steps_per_epoch * config.epochs
     schedule = learning_rate_schedule(
         config.learning_rate, total, round(config.warmup_epochs * steps_per_epoch)
     )
+    if config.multi_label:
+        loss = keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing)
+        metric = keras.metrics.AUC(curve="PR", multi_label=True, name="pr_auc")
+    else:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+        metric = keras.metrics.CategoricalAccuracy(name="accuracy")
     model.compile(
         optimizer=make_optimizer(config.optimizer, schedule, config.weight_decay),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        loss=loss,
+        metrics=[metric],
         jit_compile=jit_compile,
     )
 

@@ -6,7 +6,8 @@ RUN/model.keras            the best model (lowest validation loss), full .keras
 RUN/checkpoints/last.keras the model after the latest finished epoch
 RUN/backup/                BackupAndRestore state while a run is unfinished
 RUN/logs/                  TensorBoard logs
-RUN/history.csv            one row per epoch: loss, accuracy, val_*, learning rate
+RUN/history.csv            one row per epoch: loss, accuracy (pr_auc if multi-label), val_*, lr
+RUN/thresholds.json        multi-label runs: each label's score threshold, tuned on validation
 RUN/curves.png             the learning curves
 RUN/splits.csv             the videos held out for validation, when the data had no val split
 RUN/skipped.json           broken files skipped while training (`on_error="skip"`), and why
@@ -69,6 +70,7 @@ class TrainConfig(ClipSource):
     freeze_epochs: int = 0
     class_weight: str | None = None
     features: str | None = None
+    multi_label: bool = False
 
     def __post_init__(self) -> None:
         self.check_at_least_one("clip_len", "frame_step", "size", "batch_size", "epochs")
@@ -83,6 +85,10 @@ class TrainConfig(ClipSource):
             raise ValueError("--features trains the head of the stored model; it takes no --init")
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"--class-weight must be 'balanced', not {self.class_weight!r}")
+        if self.multi_label and self.class_weight:
+            raise ValueError("--class-weight weighs one class per clip: not with --multi-label")
+        if self.multi_label and self.features:
+            raise ValueError("--features trains a single-label head: not with --multi-label")
         if self.learning_rate <= 0:
             raise ValueError(f"--lr must be above 0, not {self.learning_rate}")
         if not isinstance(self.model_options, dict):
@@ -137,6 +143,10 @@ class RunDir:
     @property
     def splits(self) -> Path:
         return self.root / "splits.csv"
+
+    @property
+    def thresholds(self) -> Path:
+        return self.root / "thresholds.json"
 
     @property
     def skipped(self) -> Path:
