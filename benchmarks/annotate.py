@@ -41,12 +41,12 @@ def main() -> None:
 
     tf.config.threading.set_intra_op_parallelism_threads(args.cores)
     tf.config.threading.set_inter_op_parallelism_threads(args.cores)
-    from zoo import annotate, datasets
+    from zoo import annotate, datasets, predict
     from zoo.data.decode import read_video
 
     video = datasets.make("digit_timelines", show_progress=False) / "test" / "timeline_00000.mp4"
     model = args.model or annotate.DEFAULT_MODEL
-    classifier = annotate.load_model(model)
+    classifier = predict.load(model)
     decoded = read_video(video, None, annotate.LIMITS, shorter_side=classifier.size)
     duration = len(decoded.frames) / decoded.fps
 

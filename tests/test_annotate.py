@@ -30,9 +30,10 @@ def timelines_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def classifier():
-    from zoo.annotate import DEFAULT_MODEL, load_model
+    from zoo.annotate import DEFAULT_MODEL
+    from zoo.predict import load
 
-    return load_model(DEFAULT_MODEL)
+    return load(DEFAULT_MODEL)
 
 
 def test_metrics_on_hand_made_segments():

@@ -1,6 +1,6 @@
 """Timelines of long videos: a model's labels over sliding windows, merged into segments.
 
-    classifier = zoo.annotate.load_model("pretrained:r2plus1d")   # or a run, .keras, SavedModel...
+    classifier = zoo.predict.load("pretrained:r2plus1d")      # or a run, .keras, SavedModel...
     timeline = zoo.annotate.annotate(classifier, "long.mp4", window=2.0, stride=0.5)
     timeline.segments                                          # [Segment(0.0, 8.75, "left", 0.93), ...]
     zoo.annotate.write(timeline, "annotations/")               # long.json, long.csv, long.png
@@ -32,7 +32,6 @@ from zoo.predict import Classifier
 from zoo.timeline import Segment, smooth, to_segments
 
 DEFAULT_MODEL = "pretrained:r2plus1d"  # 3D convolutions: robust to the jumps between passes
-PRETRAINED = "pretrained:"
 # Long videos: up to 100,000 frames (55 min at 30 fps; 1.2 GB of frames at 64x64).
 LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_frames=100_000, timeout_s=600.0)
 
@@ -68,23 +67,6 @@ class Timeline:
                 "probabilities": np.round(self.probabilities, 4).tolist(),
             },
         }
-
-
-def load_model(source: str | os.PathLike) -> Classifier:
-    """A `Classifier` from `pretrained:NAME` (shipped `moving_digits` weights) or any
-    model `zoo.predict.load` takes: a run folder, `.keras`, SavedModel, `.tflite`, `.onnx`."""
-    from zoo import predict
-
-    text = os.fspath(source)
-    if not text.startswith(PRETRAINED):
-        return predict.load(text)
-    from zoo.models import card, pretrained
-
-    name = text.removeprefix(PRETRAINED)
-    model_card = card(name)
-    return predict.keras_classifier(
-        pretrained(name), list(model_card["class_names"]), int(model_card["recipe"]["frame_step"])
-    )
 
 
 def window_starts(num_frames: int, window: int, stride: int) -> np.ndarray:

@@ -35,7 +35,7 @@ from zoo.export.signature import INPUT_NAME, preprocess_clips, serving_function
 from zoo.export.to_saved_model import LABELS_FILE
 from zoo.training.run import RunDir
 
-KINDS = "a run folder, a .keras file, a SavedModel folder, a .tflite file or an .onnx file"
+KINDS = "a run folder, a .keras file, a SavedModel folder, a .tflite file, an .onnx file or pretrained:NAME"
 
 
 @dataclasses.dataclass
@@ -119,7 +119,8 @@ def class_names(
 def load_keras(
     path: str | os.PathLike, labels: str | os.PathLike | None = None
 ) -> tuple[keras.Model, list[str], int]:
-    """A Keras model with its class names and frame step, from a run folder or a `.keras` file.
+    """A Keras model with its class names and frame step, from a run folder, a `.keras` file
+    or `pretrained:NAME` (weights shipped with zoo, named and sampled as their model card says).
 
     A run folder gives `model.keras`, `labels.txt` and the frame step of its
     `config.json`. For a bare `.keras` file the labels come from `labels` (a
@@ -131,7 +132,14 @@ def load_keras(
         `(model, labels, frame_step)`.
     """
     from zoo import models
+    from zoo.models.pretrained import card, pretrained, shipped_name
 
+    name = shipped_name(path)
+    if name is not None:
+        model, model_card = pretrained(name), card(name)
+        stored = model_card["class_names"]
+        names = class_names(Path(path), int(model.output_shape[-1]), labels, stored)
+        return model, names, int(model_card["recipe"]["frame_step"])
     path = Path(path)
     frame_step = DEFAULT_FRAME_STEP
     if path.is_dir():
@@ -167,7 +175,7 @@ def recorded_sampling(path: Path, clip: ClipSettings | None) -> tuple[int, int]:
     return clip.frame_step, clip.num_clips
 
 
-def _load_keras(path: Path, labels: str | os.PathLike | None) -> Classifier:
+def _load_keras(path: str | os.PathLike, labels: str | os.PathLike | None) -> Classifier:
     return keras_classifier(*load_keras(path, labels))
 
 
@@ -216,12 +224,26 @@ def _load_runtime(
     return Classifier(run_clips, names, clip_len, *recorded_sampling(path, runtime.clip), size=size)
 
 
+def _load_file(path: Path, labels: str | os.PathLike | None) -> Classifier:
+    """A `Classifier` from a model on disk, by its kind (see `KINDS`)."""
+    if is_saved_model(path):
+        return _load_saved_model(path, labels)
+    if path.suffix == ".tflite" and path.is_file():
+        return _load_runtime(LiteRTModel(path), path, labels)
+    if path.suffix == ".onnx" and path.is_file():
+        return _load_runtime(OnnxModel(path), path, labels)
+    if path.is_dir() or (path.suffix == ".keras" and path.is_file()):
+        return _load_keras(path, labels)
+    raise FileNotFoundError(f"{path}: expected {KINDS}")
+
+
 def load(
     path: str | os.PathLike,
     labels: str | os.PathLike | None = None,
     frame_step: int | None = None,
 ) -> Classifier:
-    """A `Classifier` from a run folder, a `.keras` file, a SavedModel, a `.tflite` or an `.onnx` file.
+    """A `Classifier` from a run folder, a `.keras` file, a SavedModel, a `.tflite` or an `.onnx`
+    file, or `pretrained:NAME` (weights shipped with zoo).
 
     Args:
         path: the model.
@@ -232,17 +254,12 @@ def load(
         frame_step: distance between sampled frames; default: the run's
             `config.json` or the export's clip settings, else 2.
     """
-    path = Path(path)
-    if is_saved_model(path):
-        classifier = _load_saved_model(path, labels)
-    elif path.suffix == ".tflite" and path.is_file():
-        classifier = _load_runtime(LiteRTModel(path), path, labels)
-    elif path.suffix == ".onnx" and path.is_file():
-        classifier = _load_runtime(OnnxModel(path), path, labels)
-    elif path.is_dir() or (path.suffix == ".keras" and path.is_file()):
+    from zoo.models.pretrained import shipped_name
+
+    if shipped_name(path) is not None:
         classifier = _load_keras(path, labels)
     else:
-        raise FileNotFoundError(f"{path}: expected {KINDS}")
+        classifier = _load_file(Path(path), labels)
     if frame_step is not None:
         classifier.frame_step = frame_step
     return classifier

@@ -135,3 +135,12 @@ def test_user_mistakes_are_one_line_errors(model_file, tree, tmp_path, capsys):
         assert kind in err[0]
     assert "no video files" in err[1]
     assert "--out must end in .csv or .json" in err[2]
+
+
+def test_shipped_weights_predict_by_name(tree, capsys):
+    """`zoo predict pretrained:NAME`: the shipped moving_digits weights, with their card's
+    class names and sampling, tell the direction of a left-moving test video."""
+    assert main(["predict", "pretrained:cnn_lstm", str(tree / "z.mp4"), "--top-k", "1"]) == 0
+    assert "left" in capsys.readouterr().out
+    classifier = zoo.predict.load("pretrained:cnn_lstm")
+    assert classifier.labels == ["down", "left", "right", "up"] and classifier.size == 64

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zoo import annotate
+    from zoo import annotate, predict
     from zoo.commands.predict import find_inputs
     from zoo.data import VideoDecodeError
     from zoo.timeline import frame_f1, segment_map
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--window and --stride must be positive, --smoothing and --batch-size ≥ 1")
     truth = annotate.read_truth(args.truth) if args.truth else None
     videos = find_inputs(args.videos)
-    classifier = annotate.load_model(args.model)
+    classifier = predict.load(args.model)
     predicted, failed, names = {}, [], set()
     for video in videos:
         try:

@@ -8,6 +8,7 @@ beside it as `<name>.<dataset>.weights.h5`.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import keras
@@ -16,6 +17,15 @@ from zoo.models.registry import build, entry
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DATASETS = ("moving_digits", "digit_events")  # the built-in data sets weights are shipped for
+
+
+PREFIX = "pretrained:"  # how commands name shipped weights: `pretrained:cnn_lstm`
+
+
+def shipped_name(source: str | os.PathLike) -> str | None:
+    """NAME of a `pretrained:NAME` reference to shipped weights; None for anything else (a path)."""
+    text = os.fspath(source)
+    return text.removeprefix(PREFIX) if text.startswith(PREFIX) else None
 
 
 def card_path(name: str, dataset: str = "moving_digits") -> Path:

@@ -19,15 +19,14 @@ from pathlib import Path
 
 import keras
 
+from zoo.models.pretrained import shipped_name
 from zoo.training.run import RunDir
-
-PRETRAINED = "pretrained:"
 
 
 def resolve_init(source: str | os.PathLike) -> str:
     """`source` as stored in a run's config: `pretrained:NAME`, or an absolute path."""
     text = os.fspath(source)
-    return text if text.startswith(PRETRAINED) else str(Path(text).absolute())
+    return text if shipped_name(text) is not None else str(Path(text).absolute())
 
 
 def load_source(source: str) -> tuple[keras.Model, list[str] | None]:
@@ -41,8 +40,8 @@ def load_source(source: str) -> tuple[keras.Model, list[str] | None]:
     from zoo import models
     from zoo.models.pretrained import card, pretrained
 
-    if source.startswith(PRETRAINED):
-        name = source.removeprefix(PRETRAINED)
+    name = shipped_name(source)
+    if name is not None:
         return pretrained(name), list(card(name)["class_names"])
     path = Path(source)
     if path.is_dir() and RunDir(path).model.is_file():
