@@ -28,9 +28,9 @@ import numpy as np
 
 from zoo.datasets.moving_digits import (
     DIRECTIONS,
-    digit_images,
     drawing,
     render,
+    splits,
     write_manifest,
     write_mp4,
 )
@@ -96,13 +96,10 @@ def make(
     Returns the manifest path. Deterministic: the same config writes the same files.
     """
     out = Path(out)
-    images = digit_images(config.seed)
     rows, segment_rows = [], []
-    for split_index, (split, count) in enumerate(
-        zip(("train", "val", "test"), config.videos_per_split, strict=True)
+    for split, count, split_images, split_targets, rng in splits(
+        config.seed, config.videos_per_split, salt=(1,)
     ):
-        split_images, split_targets = images[split]
-        rng = np.random.default_rng([config.seed, split_index, 1])
         for i in range(count):
             pick = int(rng.integers(len(split_images)))
             segments = timeline(config, rng)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import av
 import numpy as np
 
 DIRECTIONS = ("down", "left", "right", "up")
+SPLITS = ("train", "val", "test")
 _VELOCITY = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 LABELS = ("direction", "digit", "both")
 
@@ -147,6 +148,21 @@ def _write_sound(
     container.mux(stream.encode())
 
 
+def splits(
+    seed: int, videos_per_split: Sequence[int], salt: Sequence[int] = ()
+) -> Iterator[tuple[str, int, np.ndarray, np.ndarray, np.random.Generator]]:
+    """`(split, count, images, targets, rng)` for train, val and test, in that order.
+
+    `images` and `targets` are the split's own handwriting (`digit_images(seed)`),
+    and `rng` a generator of its own, seeded `[seed, split index, *salt]`, so a
+    data set built of moving digits draws every split independently.
+    """
+    images = digit_images(seed)
+    for index, (split, count) in enumerate(zip(SPLITS, videos_per_split, strict=True)):
+        split_images, split_targets = images[split]
+        yield split, count, split_images, split_targets, np.random.default_rng([seed, index, *salt])
+
+
 def write_manifest(out: Path, header: list[str], rows: list[list[object]]) -> Path:
     """Writes `out/manifest.csv` with `header` and `rows`; returns its path."""
     manifest = out / "manifest.csv"
@@ -171,13 +187,10 @@ def make(
     if config.label not in LABELS:
         raise ValueError(f"label must be one of {LABELS}, not {config.label!r}")
     out = Path(out)
-    images = digit_images(config.seed)
     rows = []
-    for split_index, (split, count) in enumerate(
-        zip(("train", "val", "test"), config.videos_per_split, strict=True)
+    for split, count, split_images, split_targets, rng in splits(
+        config.seed, config.videos_per_split
     ):
-        split_images, split_targets = images[split]
-        rng = np.random.default_rng([config.seed, split_index])
         for i in range(count):
             pick = int(rng.integers(len(split_images)))
             direction = DIRECTIONS[i % len(DIRECTIONS)]

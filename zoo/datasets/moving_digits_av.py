@@ -27,9 +27,9 @@ import numpy as np
 
 from zoo.datasets.moving_digits import (
     DIRECTIONS,
-    digit_images,
     drawing,
     render,
+    splits,
     write_manifest,
     write_mp4,
 )
@@ -104,13 +104,10 @@ def make(
     Deterministic: the same config writes the same bytes.
     """
     out = Path(out)
-    images = digit_images(config.seed)
     rows = []
-    for split_index, (split, count) in enumerate(
-        zip(("train", "val", "test"), config.videos_per_split, strict=True)
+    for split, count, split_images, split_targets, rng in splits(
+        config.seed, config.videos_per_split
     ):
-        split_images, split_targets = images[split]
-        rng = np.random.default_rng([config.seed, split_index])
         for i in range(count):
             pick = int(rng.integers(len(split_images)))
             direction = DIRECTIONS[i % len(DIRECTIONS)]

@@ -22,9 +22,9 @@ import numpy as np
 
 from zoo.datasets.moving_digits import (
     DIRECTIONS,
-    digit_images,
     drawing,
     render,
+    splits,
     write_manifest,
     write_mp4,
 )
@@ -79,15 +79,12 @@ def make(
     `(1 + max_digits) / 2 / num_tags` of the clips.
     """
     out = Path(out)
-    images = digit_images(config.seed)
     moving = drawing(config)
     rows = []
-    for split_index, (split, count) in enumerate(
-        zip(("train", "val", "test"), config.videos_per_split, strict=True)
+    for split, count, split_images, split_targets, rng in splits(
+        config.seed, config.videos_per_split, salt=(7,)
     ):
-        split_images, split_targets = images[split]
         by_digit = [np.flatnonzero(split_targets == d) for d in range(config.num_tags)]
-        rng = np.random.default_rng([config.seed, split_index, 7])
         for i in range(count):
             shown = int(rng.integers(1, config.max_digits + 1))
             digits = sorted(int(d) for d in rng.choice(config.num_tags, shown, replace=False))
