@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from built_sets import file_digests, manifest_rows
+from scipy import stats
 
 from zoo.data import read_video
 from zoo.datasets import digit_events, make
@@ -12,6 +15,7 @@ from zoo.datasets.digit_events import CLASSES, EVENTS, PROPERTIES, DigitEventsCo
 from zoo.datasets.moving_digits import digit_images
 
 SMALL = {"videos_per_split": (24, 12, 12)}  # two videos of each class in train
+EVENTS_OF = {prop: label for label, (prop, sign) in EVENTS.items() if sign > 0}
 
 
 @pytest.fixture(scope="module")
@@ -54,19 +58,47 @@ def test_splits_share_no_handwriting(small_build):
 
 
 def test_every_class_draws_the_same_values_only_the_order_differs():
-    """With the same random state, every label gives each property the same set of values:
-    one property in order (growing or shrinking, as the label says), the others shuffled."""
+    """With the same random state, every label gives each property the same values: its own
+    property in order (growing or shrinking, as the label says), two others shuffled, and the
+    rest held at one of those values."""
     config = DigitEventsConfig()
     by_label = {label: tracks(label, config, np.random.default_rng(7)) for label in CLASSES}
-    for prop in PROPERTIES:
-        values = {tuple(np.sort(t[prop])) for t in by_label.values()}
-        assert len(values) == 1, prop  # the same multiset of frames for all 12 classes
     for label, track in by_label.items():
         prop, sign = EVENTS[label]
-        steps = np.diff(track[prop])
-        assert np.all(sign * steps > 0), label
+        assert np.all(sign * np.diff(track[prop]) > 0), label
+        shuffled = held = 0
         for other in set(PROPERTIES) - {prop}:
-            assert not np.all(np.diff(track[other]) > 0) and not np.all(np.diff(track[other]) < 0)
+            values = track[other]
+            sweep = np.sort(by_label[EVENTS_OF[other]][other])  # where `other` is in order
+            if np.ptp(values) == 0:
+                held += 1
+                assert np.isclose(sweep, values[0]).any(), (label, other)
+            else:
+                shuffled += 1
+                np.testing.assert_allclose(np.sort(values), sweep)
+                assert not np.all(np.diff(values) > 0) and not np.all(np.diff(values) < 0)
+        assert (shuffled, held) == (config.decoys, len(PROPERTIES) - 1 - config.decoys), label
+
+
+def test_which_properties_change_leaves_six_labels_equally_likely():
+    """A bag of frames can at best see which three properties change. Over many videos, each
+    such set comes with every label it allows about equally often, and with no other label:
+    so a bag of frames scores at most 1/6."""
+    config = DigitEventsConfig(num_frames=4)
+    rng = np.random.default_rng(0)
+    counts: dict[frozenset, Counter] = {}
+    for _ in range(1000):
+        for label in CLASSES:
+            track = tracks(label, config, rng)
+            changing = frozenset(name for name, values in track.items() if np.ptp(values) > 0)
+            counts.setdefault(changing, Counter())[label] += 1
+    assert len(counts) == 20  # every set of three properties out of six
+    statistic = 0.0
+    for changing, labels in counts.items():
+        assert {EVENTS[label][0] for label in labels} == changing and len(labels) == 6
+        statistic += stats.chisquare(list(labels.values())).statistic
+    # uniform within every set: a chi-square test over the 20 sets' 5 degrees of freedom each
+    assert stats.chi2.sf(statistic, 20 * 5) > 0.01
 
 
 def test_appear_and_disappear_are_each_other_played_backwards():

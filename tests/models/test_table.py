@@ -59,9 +59,13 @@ def test_zoo_models_json_lists_every_model_with_accuracy_by_data_set(capsys):
     assert [row["name"] for row in rows] == available()
     for row in rows:
         assert set(row) >= {"name", "task", "params", "gflops", "cpu_ms", "accuracy"}
-        assert set(row["accuracy"]) == {"moving_digits", "digit_events"}
+        assert (
+            set(row["accuracy"]) == set(row["train_seconds"]) == {"moving_digits", "digit_events"}
+        )
     by_name = {row["name"]: row for row in rows}
     assert by_name["c3d"]["accuracy"]["moving_digits"] == card("c3d")["accuracy"]
+    events = card("c3d", "digit_events")
+    assert by_name["c3d"]["train_seconds"]["digit_events"] == events["train_seconds"]
     assert by_name["c3d"]["params"] == table.rows(["c3d"], latency=False)[0].params
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from keras import layers
 
 from zoo.models.layers import AttentivePooling, SelfAttention
-from zoo.models.pretrained import DATASETS, build_from_card, card, card_path
+from zoo.models.pretrained import DATASETS, WEIGHTS_DIR, build_from_card, card, card_path
 from zoo.models.registry import available, build, entry
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class Row:
     flops: int
     latency_ms: float | None
     accuracy: dict[str, float | None]  # test accuracy of the shipped weights, by data set
+    train_seconds: dict[str, float | None]  # what training them took, by data set
 
 
 def _shape(tensor) -> tuple[int, ...]:
@@ -151,10 +152,10 @@ def reference_model(name: str) -> keras.Model:
     return build_from_card(card(name))
 
 
-def accuracies(name: str) -> dict[str, float | None]:
-    """Test accuracy of `name`'s shipped weights on each built-in data set (None: no weights)."""
+def from_cards(name: str, field: str) -> dict[str, float | None]:
+    """`field` of `name`'s model card on each built-in data set (None: no weights shipped)."""
     return {
-        dataset: card(name, dataset)["accuracy"] if card_path(name, dataset).exists() else None
+        dataset: card(name, dataset)[field] if card_path(name, dataset).exists() else None
         for dataset in DATASETS
     }
 
@@ -173,7 +174,8 @@ def rows(names: list[str] | None = None, latency: bool = True) -> list[Row]:
                 model.count_params(),
                 model_flops(model),
                 latency_ms(model) if latency else None,
-                accuracies(name),
+                from_cards(name, "accuracy"),
+                from_cards(name, "train_seconds"),
             )
         )
     return table
@@ -190,12 +192,18 @@ def _cells(row: Row) -> tuple[str, ...]:
         f"{row.params:,}",
         f"{row.flops / 1e9:.3f}",
         "-" if row.latency_ms is None else f"{row.latency_ms:.1f}",
-        *("-" if a is None else f"{100 * a:.1f} %" for a in row.accuracy.values()),
+        *(
+            "-" if accuracy is None else f"{100 * accuracy:.1f} % in {seconds:.0f} s"
+            for accuracy, seconds in zip(
+                row.accuracy.values(), row.train_seconds.values(), strict=True
+            )
+        ),
     )
 
 
 def format_json(table: list[Row]) -> str:
-    """The table as a JSON list: name, task, params, gflops, cpu_ms and accuracy by data set."""
+    """The table as a JSON list: name, task, params, gflops, cpu_ms, and accuracy and
+    train_seconds by data set."""
     return json.dumps(
         [
             {
@@ -206,6 +214,7 @@ def format_json(table: list[Row]) -> str:
                 "gflops": round(row.flops / 1e9, 4),
                 "cpu_ms": None if row.latency_ms is None else round(row.latency_ms, 2),
                 "accuracy": row.accuracy,
+                "train_seconds": row.train_seconds,
             }
             for row in table
         ],
@@ -219,6 +228,17 @@ def format_text(table: list[Row]) -> str:
     widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER))]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
+    )
+
+
+def weights_folder_size() -> str:
+    """One sentence on what the shipped weights weigh: they are in every installed copy."""
+    files = [path for path in WEIGHTS_DIR.iterdir() if path.suffix in (".h5", ".json")]
+    weights = sum(path.suffix == ".h5" for path in files)
+    megabytes = sum(path.stat().st_size for path in files) / 1e6
+    return (
+        f"`zoo/models/weights/` holds {weights} weight files and their cards, "
+        f"{megabytes:.1f} MB in all, installed with the package."
     )
 
 
@@ -237,7 +257,8 @@ def format_markdown(table: list[Row]) -> str:
         "- **CPU ms/clip**: median `predict_on_batch` time at batch 1 on the machine that wrote "
         "this file (2 shared cores); a rough guide only.",
         "- **moving_digits**, **digit_events**: top-1 on the test split of each built-in data "
-        "set, from the model cards in `zoo/models/weights/` (`-`: no weights shipped). "
+        "set and the seconds training took (2 CPU cores), from the model cards in "
+        "`zoo/models/weights/` (`-`: no weights shipped). "
         "`moving_digits` is the direction task (4 classes, chance 25 %); `digit_events` has "
         "12 events told apart only by frame order (chance 8.3 %, "
         "[card](datasets/digit_events.md)). `zoo.models.pretrained(name, dataset)` loads them.",
@@ -250,7 +271,8 @@ def format_markdown(table: list[Row]) -> str:
         "```",
         "",
         "The weights are retrained by `python scripts/train_zoo_weights.py [NAME...]` "
-        "(recipe: `zoo.models.recipe.Recipe`; each card records the command and date).",
+        "(recipe: `zoo.models.recipe.Recipe`; each card records the command and date). "
+        f"{weights_folder_size()}",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join(" --- " for _ in HEADER) + "|",
