@@ -32,8 +32,9 @@ from zoo.data.samplers import multi_clip
 from zoo.export.clip import CLIP_FILE, DEFAULT_FRAME_STEP, ClipSettings
 from zoo.export.runtimes import LiteRTModel, OnnxModel
 from zoo.export.signature import INPUT_NAME, preprocess_clips, serving_function
-from zoo.export.to_saved_model import LABELS_FILE
+from zoo.export.to_saved_model import LABELS_FILE, THRESHOLDS_FILE
 from zoo.training.run import RunDir
+from zoo.training.tagging import read_thresholds
 
 KINDS = "a run folder, a .keras file, a SavedModel folder, a .tflite file, an .onnx file or pretrained:NAME"
 
@@ -44,6 +45,8 @@ class Classifier:
 
     `frame_step` and `num_clips` are how `classify_video` samples a video;
     `size` is the side the model resizes frames to, when known (None: a SavedModel).
+    `thresholds` `(classes,)`: a multi-label model's score threshold for each
+    label (its run's `thresholds.json`), None for a single-label model.
     """
 
     run_clips: Callable[[np.ndarray], np.ndarray]
@@ -52,6 +55,7 @@ class Classifier:
     frame_step: int = DEFAULT_FRAME_STEP
     num_clips: int = 1
     size: int | None = None
+    thresholds: np.ndarray | None = None
 
     def sampler(self, num_clips: int | None = None) -> Callable[[int], np.ndarray]:
         """The frame numbers to decode of a video of `num_frames`: `multi_clip` with these settings."""
@@ -85,6 +89,14 @@ class Classifier:
         """The `k` most probable `(label, probability)` pairs of `(classes,)` probabilities."""
         order = np.argsort(-probabilities, kind="stable")[:k]
         return [(self.labels[i], float(probabilities[i])) for i in order]
+
+    def over_threshold(self, scores: np.ndarray) -> list[tuple[str, float]]:
+        """A multi-label model's answer: the `(label, score)` pairs whose score reaches the
+        label's threshold, highest first (possibly none)."""
+        if self.thresholds is None:
+            raise ValueError("over_threshold is for multi-label models, which have thresholds")
+        over = [i for i in np.argsort(-scores, kind="stable") if scores[i] >= self.thresholds[i]]
+        return [(self.labels[i], float(scores[i])) for i in over]
 
 
 def read_labels(path: str | os.PathLike) -> list[str]:
@@ -176,7 +188,15 @@ def recorded_sampling(path: Path, clip: ClipSettings | None) -> tuple[int, int]:
 
 
 def _load_keras(path: str | os.PathLike, labels: str | os.PathLike | None) -> Classifier:
-    return keras_classifier(*load_keras(path, labels))
+    classifier = keras_classifier(*load_keras(path, labels))
+    if Path(path).is_dir():  # a run folder: a multi-label run keeps its thresholds there
+        classifier.thresholds = read_thresholds_if_any(RunDir(path).thresholds, classifier.labels)
+    return classifier
+
+
+def read_thresholds_if_any(path: Path, names: Sequence[str]) -> np.ndarray | None:
+    """The per-label thresholds in `path` (a multi-label model's), or None if there is no file."""
+    return read_thresholds(path, names) if path.is_file() else None
 
 
 def keras_classifier(model: keras.Model, names: list[str], frame_step: int) -> Classifier:
@@ -204,7 +224,9 @@ def _load_saved_model(path: Path, labels: str | os.PathLike | None) -> Classifie
         return serve(**{INPUT_NAME: tf.constant(clips, tf.uint8)})["probabilities"].numpy()
 
     names = class_names(path, classes, labels, stored)
-    return Classifier(run_clips, names, clip_len, *recorded_sampling(path, clip))
+    classifier = Classifier(run_clips, names, clip_len, *recorded_sampling(path, clip))
+    classifier.thresholds = read_thresholds_if_any(path / THRESHOLDS_FILE, names)
+    return classifier
 
 
 def _load_runtime(

@@ -9,6 +9,7 @@ least 0.55 at the thresholds tuned on validation.
 
 from __future__ import annotations
 
+import csv
 import json
 
 import keras
@@ -145,3 +146,37 @@ def test_saved_model_returns_labels_over_threshold_without_zoo(tags_run, tmp_pat
     np.testing.assert_array_equal(
         video["video/over_threshold"], video["video/probabilities"] >= thresholds
     )
+
+
+def test_predict_answers_a_multi_label_model_with_the_labels_over_threshold(
+    tags_run, tags_dir, tmp_path, capsys
+):
+    """`zoo predict` on a multi-label run, and on its export: each video's labels over their
+    thresholds (as the SavedModel returns them), printed, in `--json` and in the CSV."""
+    videos = [tags_dir / r["path"] for r in manifest_rows(tags_dir) if r["split"] == "test"][:6]
+    labels = (tags_run / "labels.txt").read_text().split()
+    thresholds = tagging.read_thresholds(tags_run / "thresholds.json", labels)
+    saved = tmp_path / "saved"
+    assert cli.main(["export", str(tags_run), "--out", str(saved)]) == 0
+    capsys.readouterr()
+    answers = {}
+    for model in (tags_run, saved):
+        out = tmp_path / f"{model.name}.csv"
+        argv = ["predict", str(model), *map(str, videos), "--out", str(out), "--no-progress"]
+        assert cli.main(argv) == 0
+        printed = capsys.readouterr().out.splitlines()
+        assert cli.main([*argv[:-3], "--json"]) == 0
+        results = json.loads(capsys.readouterr().out)
+        for result, line in zip(results, printed, strict=True):
+            scores = {top["label"]: top["score"] for top in result["top_k"]}  # all 3 labels
+            over = [n for n in labels if scores[n] >= thresholds[labels.index(n)]]
+            assert sorted(t["label"] for t in result["labels"]) == sorted(over)
+            answer = ", ".join(f"{t['label']} {t['score']:.3f}" for t in result["labels"])
+            assert line == f"{result['video']}: {answer or 'no label over its threshold'}"
+        rows = list(csv.DictReader(out.open()))
+        assert [r["labels"] for r in rows] == [
+            "|".join(t["label"] for t in r["labels"]) for r in results
+        ]
+        answers[model.name] = [r["labels"] for r in results]
+    assert answers["tags"] == answers["saved"], "the run and its export agree"
+    assert any(len(a) >= 2 for a in answers["tags"]), "some clips get two tags"

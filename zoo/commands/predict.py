@@ -1,6 +1,8 @@
 """`zoo predict MODEL PATH... [--top-k K] [--clips N] [--json] [--out FILE.csv|FILE.json]`.
 
-Top-k labels per video, for video files and every video under folders. A
+Top-k labels per video, for video files and every video under folders; for a
+multi-label model (a run or export with thresholds), the labels over their
+thresholds instead (and beside the top-k in `--json` and `--out`). A
 broken video is reported on stderr and in its row, and the others go on
 (`--on-error skip`, the default), or stops the command (`--on-error raise`).
 """
@@ -30,7 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="video files, or folders to search (recursively) for videos by extension",
     )
-    parser.add_argument("--top-k", type=int, default=5, help="labels to show per video (default 5)")
+    parser.add_argument(
+        "--top-k",
+        type=int,
+        default=5,
+        help="labels to show per video (default 5); a multi-label model shows those over "
+        "their thresholds",
+    )
     parser.add_argument(
         "--clips",
         type=int,
@@ -72,28 +80,35 @@ def _say(line: str, file: TextIO) -> None:
         print(line, file=file, flush=True)
 
 
-def _csv_rows(results: list[dict[str, Any]], k: int) -> list[list[str]]:
-    """A header `video,label_1,score_1,...,label_k,score_k,error`, then one row per result."""
+def _csv_rows(results: list[dict[str, Any]], k: int, tagged: bool) -> list[list[str]]:
+    """A header `video,label_1,score_1,...,label_k,score_k,error`, then one row per result.
+
+    A multi-label model (`tagged`) adds a column `labels` before `error`: the
+    labels over their thresholds, joined by `|` as in a manifest.
+    """
     header = ["video"]
     for i in range(1, k + 1):
         header += [f"label_{i}", f"score_{i}"]
-    rows = [[*header, "error"]]
+    extra = ["labels"] if tagged else []
+    rows = [[*header, *extra, "error"]]
     for result in results:
         cells = [result["video"]]
         for top in result.get("top_k", []):
             cells += [top["label"], f"{top['score']:.6f}"]
         cells += [""] * (len(header) - len(cells))
+        if tagged:
+            cells.append("|".join(over["label"] for over in result.get("labels", [])))
         rows.append([*cells, result.get("error", "")])
     return rows
 
 
-def write_results(results: list[dict[str, Any]], path: Path, k: int) -> None:
+def write_results(results: list[dict[str, Any]], path: Path, k: int, tagged: bool) -> None:
     """Writes `results` (as `--json` prints them) to a `.csv` or `.json` file, atomically."""
     from zoo.atomic import atomic_output
 
     with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
         if path.suffix == ".csv":
-            csv.writer(f).writerows(_csv_rows(results, k))
+            csv.writer(f).writerows(_csv_rows(results, k, tagged))
         else:
             f.write(json.dumps(results, indent=2) + "\n")
 
@@ -109,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--out must end in {' or '.join(OUT_FORMATS)}, not {out.name!r}")
     videos = find_inputs(args.paths)
     classifier = load(args.model, labels=args.labels, frame_step=args.frame_step)
+    tagged = classifier.thresholds is not None
     results, failed = [], []
     hide = args.no_progress or len(videos) < 2
     for video in tqdm(videos, desc="predict", unit="video", disable=hide, file=sys.stderr):
@@ -122,13 +138,18 @@ def run(args: argparse.Namespace) -> int:
             results.append({"video": str(video), "error": err.reason})
             continue
         top = classifier.top_k(probabilities, args.top_k)
-        results.append({"video": str(video), "top_k": [{"label": n, "score": s} for n, s in top]})
+        result = {"video": str(video), "top_k": [{"label": n, "score": s} for n, s in top]}
+        if tagged:  # a multi-label model answers with every label over its threshold
+            top = classifier.over_threshold(probabilities)
+            result["labels"] = [{"label": n, "score": s} for n, s in top]
+        results.append(result)
         if not args.json:
-            _say(f"{video}: " + ", ".join(f"{name} {score:.3f}" for name, score in top), sys.stdout)
+            answer = ", ".join(f"{name} {score:.3f}" for name, score in top)
+            _say(f"{video}: {answer or 'no label over its threshold'}", sys.stdout)
     if args.json:
         print(json.dumps(results, indent=2))
     if out is not None:
-        write_results(results, out, min(args.top_k, len(classifier.labels)))
+        write_results(results, out, min(args.top_k, len(classifier.labels)), tagged)
     if failed:
         files = "file" if len(failed) == 1 else "files"
         print(f"zoo predict: skipped {len(failed)} {files}: {', '.join(failed)}", file=sys.stderr)
