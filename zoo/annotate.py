@@ -110,7 +110,7 @@ def annotate(
     """The timeline of one video (see the module docstring).
 
     Args:
-        classifier: the model (`load_model`).
+        classifier: the model (`zoo.predict.load`).
         path: the video.
         window, stride: window length and distance between window starts, seconds.
         smoothing: windows in the moving average of the probabilities (1: none).

@@ -139,12 +139,13 @@ def run(args: argparse.Namespace) -> int:
             continue
         top = classifier.top_k(probabilities, args.top_k)
         result = {"video": str(video), "top_k": [{"label": n, "score": s} for n, s in top]}
+        shown = top
         if tagged:  # a multi-label model answers with every label over its threshold
-            top = classifier.over_threshold(probabilities)
-            result["labels"] = [{"label": n, "score": s} for n, s in top]
+            shown = classifier.over_threshold(probabilities)
+            result["labels"] = [{"label": n, "score": s} for n, s in shown]
         results.append(result)
         if not args.json:
-            answer = ", ".join(f"{name} {score:.3f}" for name, score in top)
+            answer = ", ".join(f"{name} {score:.3f}" for name, score in shown)
             _say(f"{video}: {answer or 'no label over its threshold'}", sys.stdout)
     if args.json:
         print(json.dumps(results, indent=2))

@@ -152,10 +152,10 @@ def reference_model(name: str) -> keras.Model:
     return build_from_card(card(name))
 
 
-def from_cards(name: str, field: str) -> dict[str, float | None]:
-    """`field` of `name`'s model card on each built-in data set (None: no weights shipped)."""
+def shipped_cards(name: str) -> dict[str, dict | None]:
+    """`name`'s model card on each built-in data set (None: no weights shipped)."""
     return {
-        dataset: card(name, dataset)[field] if card_path(name, dataset).exists() else None
+        dataset: card(name, dataset) if card_path(name, dataset).exists() else None
         for dataset in DATASETS
     }
 
@@ -165,6 +165,7 @@ def rows(names: list[str] | None = None, latency: bool = True) -> list[Row]:
     table = []
     for name in names or available():
         model = reference_model(name)
+        cards = shipped_cards(name)
         shapes = " + ".join("x".join(map(str, _shape(i))) for i in model.inputs)
         table.append(
             Row(
@@ -174,8 +175,8 @@ def rows(names: list[str] | None = None, latency: bool = True) -> list[Row]:
                 model.count_params(),
                 model_flops(model),
                 latency_ms(model) if latency else None,
-                from_cards(name, "accuracy"),
-                from_cards(name, "train_seconds"),
+                {dataset: c and c["accuracy"] for dataset, c in cards.items()},
+                {dataset: c and c["train_seconds"] for dataset, c in cards.items()},
             )
         )
     return table
