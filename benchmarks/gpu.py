@@ -179,9 +179,9 @@ def initial_state(model: keras.Model, optimizer: keras.Optimizer) -> tuple:
 
 
 def synthetic_batch(setup: Setup) -> tuple[jax.Array, jax.Array]:
-    """Random clips in [0, 1) and labels, on the default device."""
+    """Random uint8 clips, as the loader gives them, and labels, on the default device."""
     rng = np.random.default_rng(0)
-    clips = rng.random((setup.batch, *setup.input_shape), dtype=np.float32)
+    clips = rng.integers(0, 256, (setup.batch, *setup.input_shape), dtype=np.uint8)
     labels = rng.integers(0, CLASSES, setup.batch, dtype=np.int32)
     return jax.device_put(clips), jax.device_put(labels)
 

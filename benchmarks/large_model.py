@@ -83,8 +83,7 @@ def step(name: str, size: str, work: Path, repeats: int) -> dict:
         import zoo.models
 
         model = zoo.models.load(work / "model.keras")
-        clips = frames.astype("float32") / 255.0
-        result["keras_ms"] = _median_ms(lambda: model.predict_on_batch(clips), repeats)
+        result["keras_ms"] = _median_ms(lambda: model.predict_on_batch(frames), repeats)
     elif name == "saved_model":
         import tensorflow as tf
 

@@ -5,7 +5,7 @@ pipeline, in one run.
     python benchmarks/service.py --quick    # 16 files, 1 pass, best of 2 rounds: a smoke run
 
 The files and clips are those of `loader.py`'s "ours mp4" (UCF101-like 320x240
-H.264; 10 frames 15 apart from a random start, augmented, float32 224x224, in
+H.264; 10 frames 15 apart from a random start, augmented, uint8 224x224, in
 batches of 8), read three ways by the same `video_dataset` call:
 
     in-process   the pipeline in this process, one decoder per core
@@ -15,8 +15,7 @@ batches of 8), read three ways by the same `video_dataset` call:
 Each worker is a `zoo data-service --worker` process on this machine, with its
 own decoder per core: the workers and this process share the same cores, so on
 one machine more workers cannot decode more, and every clip they make also
-crosses gRPC (serialised, compressed and copied: 1.5 MB of uint8 per clip, which
-becomes float32 here, a batch at a time).
+crosses gRPC (serialised, compressed and copied: 1.5 MB of uint8 per clip).
 What this measures is that cost, and that the service works; the gain comes
 from workers on other machines, which this machine has none of.
 

@@ -70,12 +70,27 @@ def test_resize_shorter_side_and_center_crop():
     assert center_crop(resized, 15).shape == (2, 15, 15, 3)
 
 
-def test_eval_path_is_deterministic_and_scaled():
+def test_eval_path_is_deterministic_uint8_and_float32_one_argument_away():
     clip = tf.constant(np.random.default_rng(0).integers(0, 256, (4, 40, 50, 3)), tf.uint8)
     out = preprocess_clip(clip, 32)
-    assert out.shape == (4, 32, 32, 3) and out.dtype == tf.float32
-    assert 0.0 <= float(tf.reduce_min(out)) and float(tf.reduce_max(out)) <= 1.0
+    assert out.shape == (4, 32, 32, 3) and out.dtype == tf.uint8
     np.testing.assert_array_equal(out, preprocess_clip(clip, 32))
+    floats = preprocess_clip(clip, 32, dtype="float32")
+    assert floats.dtype == tf.float32
+    assert 0.0 <= float(tf.reduce_min(floats)) and float(tf.reduce_max(floats)) <= 1.0
+    assert np.abs(out.numpy() - floats.numpy() * 255).max() <= 0.5 + 1e-3  # rounding only
+
+
+def test_augment_rounds_the_float_path_to_uint8():
+    """The training path in uint8 is the float32 path's pixels x 255, rounded and clamped."""
+    clip = tf.constant(np.random.default_rng(3).integers(0, 256, (3, 40, 50, 3)), tf.uint8)
+    for s in range(6):
+        seed = tf.constant([s, 0], tf.int32)
+        floats = augment_clip(clip, 24, seed, flip=True, dtype="float32").numpy()
+        assert floats.min() >= 0.0 and floats.max() <= 1.0
+        out = augment_clip(clip, 24, seed, flip=True).numpy()
+        assert out.dtype == np.uint8
+        assert np.abs(out - floats * 255).max() <= 0.5 + 1e-3
 
 
 def test_one_crop_and_flip_for_all_frames_of_a_clip():

@@ -51,7 +51,8 @@ def test_a_local_preset_gives_the_backbone_it_was_saved_from(preset):
     x = _clips()
     tokens = backbone.predict_on_batch(x)  # (B, T, N, D)
     assert tokens.shape == (2, 4, 4, 16)
-    embedded = videoprism.embedding_model(model).predict_on_batch(x)
+    pixels = x * 255  # what the model takes; its "pixels" layer scales them back to [0, 1]
+    embedded = videoprism.embedding_model(model).predict_on_batch(pixels)
     np.testing.assert_allclose(embedded, tokens.mean(axis=(1, 2)), atol=1e-5)
     assert model.get_layer("preprocess").scale == (1.0, 1.0, 1.0)  # no image converter: [0, 1]
 

@@ -47,14 +47,18 @@ def _val_accuracies(run: Path) -> list[float]:
 def test_shipped_weights_learn_a_new_label_set_in_fewer_epochs_than_scratch(
     axis_manifest, tmp_path
 ):
-    """Measured (val accuracy per epoch): shipped weights 0.96, 0.96; scratch 0.67, 0.50."""
+    """Measured (val accuracy per epoch, 16 clips): shipped weights 0.81, 0.94; scratch 0.50,
+    0.50 (with float32 clips before clips stayed uint8: 0.96, 0.96 and 0.67, 0.50)."""
     common = dict(epochs=2, verbose=0, warmup_epochs=0.0, learning_rate=3e-3, **SHAPE)
     tuned = train(
         "cnn_lstm", axis_manifest, tmp_path / "tuned", init="pretrained:cnn_lstm", **common
     )
     scratch = train("cnn_lstm", axis_manifest, tmp_path / "scratch", **common)
-    assert _val_accuracies(tuned)[0] >= 0.9  # one epoch is enough from the shipped weights
-    assert max(_val_accuracies(scratch)) < 0.9  # two are not from scratch
+    tuned, scratch = _val_accuracies(tuned), _val_accuracies(scratch)
+    assert (
+        tuned[0] >= max(scratch) + 0.2
+    )  # one epoch from the shipped weights beats two from scratch
+    assert max(tuned) >= 0.9 > max(scratch)  # two epochs solve it from the shipped weights only
 
 
 class BackboneWeights(keras.callbacks.Callback):

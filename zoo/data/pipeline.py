@@ -246,15 +246,15 @@ def transform(
     deterministic: bool = True,
     swap: tf.Tensor | None = None,
     mean_std: tuple[Sequence[float], Sequence[float]] | None = None,
-    dtype: str = "float32",
+    dtype: str = "uint8",
 ) -> tf.data.Dataset:
-    """Stage 3: uint8 clips to float32 `(T, size, size, 3)`, or `(N, T, ...)` when `multi_clip`.
+    """Stage 3: decoded frames to uint8 clips `(T, size, size, 3)`, or `(N, T, ...)` when
+    `multi_clip`; float32 in [0, 1] with `dtype="float32"` (see `zoo.data.transforms`).
 
     With `augment`, each clip gets one random crop, colour change and (with
     `flip`) mirror; `swap` (see `label_swap`) then relabels the mirrored clips.
-    `mean_std` standardises the [0, 1] output per channel. `dtype="uint8"`
-    keeps the clips uint8 in [0, 255] (see `zoo.data.transforms`). Elements
-    may carry more after `seed` (the sound of the clip): it passes unchanged.
+    `mean_std` standardises the float32 output per channel. Elements may
+    carry more after `seed` (the sound of the clip): it passes unchanged.
     """
 
     def one(frames, label, seed, *extra):
@@ -339,13 +339,14 @@ def video_dataset(
     mean_std: tuple[Sequence[float], Sequence[float]] | None = None,
     service: str | None = None,
     processing_mode: str = "distributed_epoch",
-    dtype: str = "float32",
+    dtype: str = "uint8",
     modalities: Sequence[str] = ("video",),
     audio: AudioSpec | None = None,
     multi_label: bool = False,
 ) -> tf.data.Dataset:
-    """Batches of clips `(float32 (B, T, size, size, 3) in [0, 1] (or uint8), int32 label (B,))`,
-    or with `multi_label` float32 multi-hot labels `(B, classes)`.
+    """Batches of clips `(uint8 (B, T, size, size, 3), int32 label (B,))`, pixels in [0, 255]
+    as every zoo model takes them (float32 in [0, 1] with `dtype="float32"`), or with
+    `multi_label` float32 multi-hot labels `(B, classes)`.
 
     Args:
         source: a folder per class, a CSV manifest, a `ClipList`, or TFRecord
@@ -385,7 +386,8 @@ def video_dataset(
             flipping on (with `augment`).
         temporal_jitter: with `augment`, move each frame number by up to this
             many frames.
-        mean_std: per-channel `(mean, std)` to standardise with; None keeps [0, 1].
+        mean_std: per-channel `(mean, std)` in [0, 1] units to standardise the
+            float32 clips with (with `dtype="float32"` only).
         service: the address of a tf.data service dispatcher ("host:port";
             see `zoo data-service`). Reading, decoding, transforming and
             repeating then run on its workers, which must see the videos at
@@ -399,10 +401,10 @@ def video_dataset(
         processing_mode: with `service`: "distributed_epoch" (each pass is
             split between the workers: every video once per pass) or
             "parallel_epochs" (each worker makes whole passes).
-        dtype: "float32" (clips in [0, 1], what zoo's models take), or
-            "uint8": the same pixels in [0, 255], a quarter of the bytes to
-            batch, prefetch and send, for a model that scales them itself
-            (`keras.layers.Rescaling(1 / 255)` first). Not with `mean_std`.
+        dtype: "uint8" (pixels in [0, 255], what zoo's models take: they
+            scale them inside, on the accelerator; a quarter of the bytes of
+            float32 to batch, prefetch and send), or "float32": the same
+            pixels in [0, 1], unrounded, for a model that takes those.
         modalities: ("video",) gives clips; ("audio",) the log-mel of each
             clip's sound, float32 `(B, frames, mel_bins, 1)` (`(B, num_clips,
             ...)` for "multi"); ("video", "audio") both, as `({"frames": clips,
@@ -432,7 +434,10 @@ def video_dataset(
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     if dtype == "uint8" and mean_std is not None:
-        raise ValueError("mean_std with dtype='uint8': standardise inside the model instead")
+        raise ValueError(
+            "mean_std standardises float32 clips: pass dtype='float32' with it "
+            "(zoo models take uint8 clips and scale them inside)"
+        )
     if service is not None and cache:
         raise ValueError(
             "cache with service: the clips would be cached on each worker, for its own share "

@@ -5,10 +5,10 @@ per clip, so a crop, flip or colour change never flickers from frame to frame.
 `preprocess_clip` is the evaluation (and serving) path; `augment_clip` adds the
 training-time randomness on top of it.
 
-Both return float32 in [0, 1], the input range of every zoo model, or with
-`dtype="uint8"` the same pixels in [0, 255] as uint8: a quarter of the bytes
-to batch and to move, for a model that converts them itself
-(`keras.layers.Rescaling(1 / 255)` at its input).
+Both return uint8 pixels in [0, 255], what every zoo model takes (it scales
+them itself, `zoo.models.blocks.frames_input`): a quarter of the bytes of
+float32 to batch and to move. With `dtype="float32"` they return the same
+pixels as float32 in [0, 1], unrounded, for a model that takes those.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from __future__ import annotations
 import tensorflow as tf
 
 CROP_SCALE = (0.6, 1.0)  # area fraction range of `random_resized_crop`
-DTYPES = ("float32", "uint8")  # what the transforms return: [0, 1] floats or [0, 255] bytes
+DTYPES = ("uint8", "float32")  # what the transforms return: [0, 255] bytes or [0, 1] floats
 
 
 def to_float(frames: tf.Tensor) -> tf.Tensor:
-    """uint8 `[0, 255]` to float32 `[0, 1]`: the input range of every zoo model."""
+    """uint8 `[0, 255]` to float32 `[0, 1]`."""
     return tf.cast(frames, tf.float32) / 255.0
 
 
@@ -82,14 +82,14 @@ def center_crop(frames: tf.Tensor, size: int) -> tf.Tensor:
     return frames[..., top : top + size, left : left + size, :]
 
 
-def preprocess_clip(frames: tf.Tensor, size: int, dtype: str = "float32") -> tf.Tensor:
-    """Evaluation path: uint8 `(..., H, W, 3)` to float32 `(..., size, size, 3)` in [0, 1].
+def preprocess_clip(frames: tf.Tensor, size: int, dtype: str = "uint8") -> tf.Tensor:
+    """Evaluation (and serving) path: uint8 `(..., H, W, 3)` to uint8 `(..., size, size, 3)`.
 
-    Resizing is skipped when the shorter side already has the target size
-    (clips made at model resolution, or decoded with `shorter_side=size`);
-    the crop is taken before the conversion to float, which then touches
-    only the pixels that are kept. With `dtype="uint8"`, uint8 in [0, 255]
-    (a clip already at size is then only cropped).
+    The shorter side is resized to `size` (bilinear, in float32, rounded
+    back to uint8), then the centre is cropped. A clip whose shorter side
+    already has the target size (made at model resolution, or decoded with
+    `shorter_side=size`) is only cropped. With `dtype="float32"`, float32 in
+    [0, 1], unrounded.
     """
     _check_dtype(dtype)
     shape = tf.shape(frames)
@@ -152,7 +152,7 @@ def augment_clip(
     seed: tf.Tensor,
     flip: bool = False,
     color: bool = True,
-    dtype: str = "float32",
+    dtype: str = "uint8",
 ) -> tf.Tensor:
     """Training path: random resized crop, optional horizontal flip, brightness and contrast.
 
@@ -163,13 +163,13 @@ def augment_clip(
         flip: mirror left-right with probability 0.5. Keep it off for tasks
             whose label depends on left/right (motion direction).
         color: random brightness (+-0.1) and contrast (0.8-1.2), one draw per clip.
-        dtype: "float32", or "uint8" for the same pixels in [0, 255], rounded.
+        dtype: "uint8", or "float32" for the same pixels in [0, 1], unrounded.
 
     Returns:
-        float32 `(T, size, size, 3)` in [0, 1], or uint8 in [0, 255].
+        uint8 `(T, size, size, 3)` in [0, 255], or float32 in [0, 1].
     """
     _check_dtype(dtype)
-    top = 1.0 if dtype == "float32" else 255.0  # the brightest value of the output
+    top = 255.0 if dtype == "uint8" else 1.0  # the brightest value of the output
     # Crop the uint8 frames first: only the kept window is converted to float
     # (`tf.image.resize` returns float32, still in [0, 255]).
     frames = random_resized_crop(frames, size, seed)
@@ -182,9 +182,10 @@ def augment_clip(
         factor = tf.random.stateless_uniform([], seed + 4, 0.8, 1.2)
         # contrast around the clip's mean and the brightness shift, in [0, 1] units
         shift = tf.reduce_mean(frames) / 255.0 * (1.0 - factor) + delta
-    # ... and the scaling to the output's range, all as one multiply-add
-    frames = frames * (factor * top / 255.0) + shift * top
-    if dtype == "uint8":
-        return _to_uint8(frames)
-    # min then max: one pass each, cheaper than `tf.clip_by_value` (1.4 vs 2.0 ms a clip)
-    return tf.maximum(tf.minimum(frames, 1.0), 0.0)
+    # ... and the scaling to the output's range, all as one multiply-add; in uint8, + 0.5
+    # makes the cast (which truncates) round
+    rounding = 0.5 if dtype == "uint8" else 0.0
+    frames = frames * (factor * top / 255.0) + (shift * top + rounding)
+    # min then max: one pass each, cheaper than `tf.clip_by_value` or `tf.saturate_cast`
+    frames = tf.maximum(tf.minimum(frames, top), 0.0)
+    return tf.cast(frames, tf.uint8) if dtype == "uint8" else frames

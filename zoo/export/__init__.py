@@ -2,7 +2,7 @@
 
     clip = zoo.export.ClipSettings(clip_len=8, size=64, frame_step=2, num_clips=1)
     zoo.export.saved_model(model, "out/model", labels, clip=clip)  # uint8 clips, or a whole video
-    zoo.export.litert(model, "out/model.tflite", labels=labels, clip=clip)  # float32 clips in [0, 1]
+    zoo.export.litert(model, "out/model.tflite", labels=labels, clip=clip)  # clips of pixels in [0, 255]
     zoo.export.onnx(model, "out/model.onnx", labels, clip)
 
 Every export carries its clip settings (how the run samples a video) and class

@@ -1,7 +1,7 @@
-"""Run the LiteRT and ONNX exports from Python, as an app would: float32 clips in, probabilities out.
+"""Run the LiteRT and ONNX exports from Python, as an app would: clips in, probabilities out.
 
     model = LiteRTModel("model.tflite")   # or OnnxModel("model.onnx")
-    probabilities = model(clips)          # (batch, T, size, size, 3) in [0, 1] -> (batch, classes)
+    probabilities = model(clips)          # (batch, T, size, size, 3) in [0, 255] -> (batch, classes)
     model.labels, model.clip              # class names and `ClipSettings` stored with the export
 
 Preprocess raw frames with `zoo.data.transforms.preprocess_clip` first, and
@@ -67,7 +67,8 @@ class LiteRTModel(_StoredExport):
         return int(self._output["shape"][-1])
 
     def __call__(self, clips: np.ndarray) -> np.ndarray:
-        """float32 `(batch, T, size, size, 3)` to probabilities `(batch, classes)`."""
+        """Pixels `(batch, T, size, size, 3)` in [0, 255] (uint8 or float) to probabilities
+        `(batch, classes)`."""
         clips = np.ascontiguousarray(clips, np.float32)
         if clips.shape != self._shape:
             self.interpreter.resize_tensor_input(self._input["index"], clips.shape, strict=True)
@@ -107,5 +108,6 @@ class OnnxModel(_StoredExport):
         return int(self.session.get_outputs()[0].shape[-1])
 
     def __call__(self, clips: np.ndarray) -> np.ndarray:
-        """float32 `(batch, T, size, size, 3)` to probabilities `(batch, classes)`."""
+        """Pixels `(batch, T, size, size, 3)` in [0, 255] (uint8 or float) to probabilities
+        `(batch, classes)`."""
         return self.session.run(None, {self._input.name: np.asarray(clips, np.float32)})[0]

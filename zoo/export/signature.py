@@ -11,7 +11,7 @@ probabilities and top-k labels out. It samples the clips itself, exactly as
 `zoo.data.samplers.multi_clip` does, so a server needs no zoo to sample like
 the run did. It is the `serving_video` signature of every exported SavedModel.
 
-`model_function`: the bare model, float32 clips in [0, 1] to probabilities,
+`model_function`: the bare model, float32 clips of pixels in [0, 255] to probabilities,
 for LiteRT and ONNX, whose runtimes lack the resizing ops.
 """
 
@@ -69,7 +69,7 @@ def check_clip(model: keras.Model, clip: ClipSettings | None = None) -> ClipSett
 
 
 def preprocess_clips(frames: tf.Tensor, clip_len: int, size: int) -> tf.Tensor:
-    """uint8 clips `(batch, clip_len, H, W, 3)` to float32 `(batch, clip_len, size, size, 3)` in [0, 1].
+    """uint8 clips `(batch, clip_len, H, W, 3)` to uint8 `(batch, clip_len, size, size, 3)`.
 
     Every frame is resized (shorter side) and center-cropped to `size` by
     `preprocess_clip`, as training evaluation does.
@@ -224,8 +224,9 @@ def video_serving_function(
 def model_function(
     model: keras.Model, batch_size: int | None = None
 ) -> tf.types.experimental.PolymorphicFunction:
-    """A `tf.function` from float32 `frames` `(batch, T, size, size, 3)` in [0, 1] to a dict
-    `{"probabilities": float32 (batch, classes)}`; `batch_size=None` leaves the batch open.
+    """A `tf.function` from float32 `frames` `(batch, T, size, size, 3)`, pixels in [0, 255],
+    to a dict `{"probabilities": float32 (batch, classes)}`; `batch_size=None` leaves the
+    batch open.
     """
     clip_len, size = model_clip_shape(model)
     spec = tf.TensorSpec((batch_size, clip_len, size, size, 3), tf.float32, name=INPUT_NAME)

@@ -1,7 +1,7 @@
 """LiteRT (TFLite) export: float32, or int8 post-training quantised.
 
 The `.tflite` model is the bare network: input `frames` float32
-`(batch, T, size, size, 3)` in [0, 1] (preprocess with
+`(batch, T, size, size, 3)`, pixels in [0, 255] (preprocess with
 `zoo.data.transforms.preprocess_clip`), output `probabilities`, with an open
 batch (`Interpreter.resize_tensor_input`).
 
@@ -68,7 +68,7 @@ def convert(
         model: a zoo model, input `(batch, T, size, size, 3)`.
         quantize: "none" (float32) or "int8" (post-training quantisation of
             weights and activations; input and output stay float32).
-        representative_clips: float32 clips `(T, size, size, 3)` in [0, 1] to
+        representative_clips: clips `(T, size, size, 3)`, pixels in [0, 255], to
             calibrate the int8 ranges; a few dozen from the training data.
     """
     if quantize not in QUANTIZATIONS:
@@ -95,7 +95,7 @@ def calibration_clips(
     split: str | None = "train",
     seed: int = 0,
 ) -> list[np.ndarray]:
-    """`count` random clips of `source`, float32 `(T, size, size, 3)` in [0, 1], shaped for `model`.
+    """`count` random clips of `source`, uint8 `(T, size, size, 3)`, shaped for `model`.
 
     The clips come through the evaluation path of `zoo.data.video_dataset`
     (centre clip, no augmentation), as the model will see them when serving.

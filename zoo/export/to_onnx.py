@@ -1,7 +1,7 @@
 """ONNX export with tf2onnx, for onnxruntime.
 
 The `.onnx` model is the bare network with an open batch: input `frames`
-float32 `(batch, T, size, size, 3)` in [0, 1] (preprocess with
+float32 `(batch, T, size, size, 3)`, pixels in [0, 255] (preprocess with
 `zoo.data.transforms.preprocess_clip`), output `probabilities`. The model's
 metadata (`InferenceSession.get_modelmeta().custom_metadata_map`) holds the
 clip settings under `clip`, the JSON object of `zoo.export.clip`, and the

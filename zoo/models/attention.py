@@ -29,7 +29,7 @@ def attention_maps(model: keras.Model, clip: np.ndarray) -> dict[str, np.ndarray
 
     Args:
         model: a zoo Transformer (temporal_transformer, vivit, timesformer).
-        clip: one clip `(T, H, W, 3)` or a batch `(B, T, H, W, 3)`, float32 in [0, 1].
+        clip: one clip `(T, H, W, 3)` or a batch `(B, T, H, W, 3)`, pixels in [0, 255].
 
     Returns:
         Layer name -> scores as numpy, `(B, ..., heads, L, L)`; rows sum to 1.

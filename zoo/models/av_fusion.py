@@ -6,7 +6,7 @@ import keras
 from keras import layers
 
 from zoo.models.audio_cnn import audio_features
-from zoo.models.blocks import classifier
+from zoo.models.blocks import classifier, frames_input
 from zoo.models.cnn_lstm import lrcn_features
 from zoo.models.registry import register
 
@@ -42,7 +42,7 @@ def av_fusion(
 
     Args:
         num_classes: number of output classes.
-        input_shape: video `(T, H, W, 3)`, frames in [0, 1].
+        input_shape: video `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`).
         audio_shape: log-mel `(frames, mel_bins, 1)`.
         fusion: "late" or "mid".
         width: channels of the first convolution of both branches.
@@ -56,9 +56,9 @@ def av_fusion(
     """
     if fusion not in FUSIONS:
         raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
-    frames = keras.Input(input_shape, name="frames")
+    frames, pixels = frames_input(input_shape)
     audio = keras.Input(audio_shape, name="audio")
-    video_x = lrcn_features(frames, width=width, units=units)
+    video_x = lrcn_features(pixels, width=width, units=units)
     audio_x = audio_features(audio, width=width)
     if fusion == "late":
         logits = [

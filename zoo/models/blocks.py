@@ -7,6 +7,32 @@ from keras import layers
 
 from zoo.models.layers import SelfAttention
 
+PIXELS = "pixels"  # the layer that scales a video model's input frames to [0, 1]
+
+
+def frames_input(
+    input_shape: tuple[int, int, int, int],
+) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """A video model's input "frames" `(B, T, H, W, 3)`, pixels in [0, 255], and the same
+    frames scaled to [0, 1] by a `Rescaling` layer named "pixels".
+
+    A model scales its own input, as `keras.applications` models do: clips
+    travel from the loader to the model as uint8, a quarter of the bytes of
+    float32, and Keras casts them to float32 at the input, on the accelerator.
+    Floats in [0, 255] work as well.
+
+    Returns:
+        `(inputs, scaled)`: the model's `keras.Input`, and the tensor its layers start from.
+    """
+    inputs = keras.Input(input_shape, name="frames")
+    return inputs, layers.Rescaling(1 / 255, name=PIXELS)(inputs)
+
+
+def takes_pixels(model: keras.Model) -> bool:
+    """Whether `model` scales its own frames (see `frames_input`): False for a zoo model saved
+    before models did, which takes frames in [0, 1]."""
+    return any(layer.name == PIXELS for layer in model.layers)
+
 
 def frame_encoder(
     frame_shape: tuple[int, int, int],

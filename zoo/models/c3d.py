@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier, conv_bn_relu
+from zoo.models.blocks import classifier, conv_bn_relu, frames_input
 from zoo.models.registry import register
 
 
@@ -27,7 +27,7 @@ def c3d(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1].
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`).
         width: channels of the first convolution; doubles at each stage.
         depth: number of convolutions.
         dropout: dropout rate before the classifier.
@@ -35,8 +35,8 @@ def c3d(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    inputs = keras.Input(input_shape, name="frames")
-    x = conv_bn_relu(inputs, width, 3, strides=(1, 2, 2), name="conv_0")
+    inputs, x = frames_input(input_shape)
+    x = conv_bn_relu(x, width, 3, strides=(1, 2, 2), name="conv_0")
     x = layers.MaxPooling3D((1, 2, 2), name="pool_0")(x)
     for i in range(1, depth):
         x = conv_bn_relu(x, width * 2**i, 3, name=f"conv_{i}")

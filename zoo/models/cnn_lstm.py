@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier, frame_encoder
+from zoo.models.blocks import classifier, frame_encoder, frames_input
 from zoo.models.registry import register
 
 RECURRENT = {"lstm": layers.LSTM, "gru": layers.GRU}
@@ -46,7 +46,7 @@ def cnn_lstm(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1].
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`).
         width: channels of the first convolution; doubles at each stage.
         embed_dim: size of each frame's embedding.
         units: units of the recurrent layer.
@@ -57,6 +57,6 @@ def cnn_lstm(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    inputs = keras.Input(input_shape, name="frames")
-    x = lrcn_features(inputs, width, embed_dim, units, cell, bidirectional)
+    inputs, x = frames_input(input_shape)
+    x = lrcn_features(x, width, embed_dim, units, cell, bidirectional)
     return keras.Model(inputs, classifier(x, num_classes, dropout), name="cnn_lstm")

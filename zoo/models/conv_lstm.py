@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier, conv_bn_relu
+from zoo.models.blocks import classifier, conv_bn_relu, frames_input
 from zoo.models.registry import register
 
 
@@ -27,7 +27,7 @@ def conv_lstm(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1].
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`).
         width: channels of the per-frame stem (`width`, then `2 * width` twice).
         filters: channels of each ConvLSTM2D layer.
         depth: number of ConvLSTM2D layers.
@@ -36,12 +36,12 @@ def conv_lstm(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    inputs = keras.Input(input_shape, name="frames")
+    inputs, pixels = frames_input(input_shape)
     frame = keras.Input(input_shape[1:])
     stem = frame
     for i in range(3):
         stem = conv_bn_relu(stem, width * 2 ** min(i, 1), 3, 2)
-    x = layers.TimeDistributed(keras.Model(frame, stem, name="stem"), name="per_frame")(inputs)
+    x = layers.TimeDistributed(keras.Model(frame, stem, name="stem"), name="per_frame")(pixels)
     for i in range(depth):
         last = i == depth - 1
         x = layers.ConvLSTM2D(

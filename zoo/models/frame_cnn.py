@@ -5,11 +5,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier, frame_encoder
+from zoo.models.blocks import classifier, frame_encoder, frames_input
 from zoo.models.registry import register
 
 # backbone option -> keras.applications constructor. Both expect pixels in [0, 255]
-# and rescale inside, so the model multiplies its [0, 1] frames by 255 first.
+# and rescale inside, so the backbone multiplies the model's scaled frames by 255 again.
 BACKBONES = {
     "mobilenet_v3_small": keras.applications.MobileNetV3Small,
     "efficientnet_b0": keras.applications.EfficientNetB0,
@@ -47,7 +47,7 @@ def frame_cnn(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1].
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`).
         width: channels of the first convolution of the small encoder; doubles at each stage.
         embed_dim: size of each frame's embedding (small encoder).
         dropout: dropout rate before the classifier.
@@ -59,12 +59,12 @@ def frame_cnn(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    inputs = keras.Input(input_shape, name="frames")
+    inputs, x = frames_input(input_shape)
     if backbone is None:
         encoder = frame_encoder(input_shape[1:], width=width, embed_dim=embed_dim)
     else:
         encoder = _backbone(backbone, input_shape[1:], weights)
-    x = layers.TimeDistributed(encoder, name="per_frame")(inputs)
+    x = layers.TimeDistributed(encoder, name="per_frame")(x)
     x = layers.GlobalAveragePooling1D(name="temporal_average")(x)
     outputs = classifier(x, num_classes, dropout)
     return keras.Model(inputs, outputs, name="frame_cnn")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier
+from zoo.models.blocks import classifier, frames_input
 from zoo.models.registry import register
 
 
@@ -81,7 +81,7 @@ def r2plus1d(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1].
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`).
         width: channels of the stem and first stage; doubles at each stage.
         stages: number of residual blocks.
         dropout: dropout rate before the classifier.
@@ -89,8 +89,8 @@ def r2plus1d(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    inputs = keras.Input(input_shape, name="frames")
-    x = conv2plus1d(inputs, width, (1, 2, 2), name="stem")
+    inputs, x = frames_input(input_shape)
+    x = conv2plus1d(x, width, (1, 2, 2), name="stem")
     x = layers.MaxPooling3D((1, 2, 2), name="stem_pool")(x)
     for i in range(stages):
         strides = (1, 1, 1) if i == 0 else (2, 2, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier, frame_encoder, transformer_block
+from zoo.models.blocks import classifier, frame_encoder, frames_input, transformer_block
 from zoo.models.layers import PositionEmbedding
 from zoo.models.registry import register
 
@@ -32,7 +32,7 @@ def temporal_transformer(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1].
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`).
         width: channels of the first convolution of the frame CNN.
         embed_dim: size of each frame's CNN embedding.
         dim: token width of the encoder.
@@ -44,9 +44,9 @@ def temporal_transformer(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    inputs = keras.Input(input_shape, name="frames")
+    inputs, x = frames_input(input_shape)
     encoder = frame_encoder(input_shape[1:], width=width, embed_dim=embed_dim)
-    x = layers.TimeDistributed(encoder, name="per_frame")(inputs)
+    x = layers.TimeDistributed(encoder, name="per_frame")(x)
     x = layers.Dense(dim, name="token_projection")(x)
     x = PositionEmbedding(name="time_embedding")(x)
     for i in range(depth):

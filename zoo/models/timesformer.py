@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier, feed_forward, tubelets
+from zoo.models.blocks import classifier, feed_forward, frames_input, tubelets
 from zoo.models.layers import PositionEmbedding, SelfAttention
 from zoo.models.registry import register
 
@@ -49,7 +49,7 @@ def timesformer(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1]; H and W divisible by `patch`.
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`); H and W divisible by `patch`.
         patch: patch side in pixels.
         dim: token width.
         depth: number of divided space-time blocks.
@@ -60,8 +60,8 @@ def timesformer(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    inputs = keras.Input(input_shape, name="frames")
-    x = tubelets(inputs, (1, patch, patch), dim, name="patch_embedding")
+    inputs, x = frames_input(input_shape)
+    x = tubelets(x, (1, patch, patch), dim, name="patch_embedding")
     x = PositionEmbedding(name="space_time_embedding")(x)
     for i in range(depth):
         x = divided_block(x, num_heads, mlp_dim, dropout, name=f"block_{i}")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier
+from zoo.models.blocks import classifier, frames_input
 from zoo.models.layers import AttentivePooling, ResizeFrames
 from zoo.models.registry import register
 
@@ -173,7 +173,7 @@ def videoprism(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1] at any H and W. `T`
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] at any H and W. `T`
             must equal the backbone's frame count (16 for the presets).
         preset: a KerasHub preset name ("videoprism_public_v1_base", 114 M
             parameters; "videoprism_public_v1_large", 354 M; they download
@@ -227,8 +227,8 @@ def videoprism(
         )
     freeze(backbone, trainable, unfreeze_spatial, unfreeze_temporal)
 
-    frames = keras.Input(input_shape, name="frames")
-    x = ResizeFrames(backbone.image_shape[:2], scale, offset, name="preprocess")(frames)
+    frames, x = frames_input(input_shape)
+    x = ResizeFrames(backbone.image_shape[:2], scale, offset, name="preprocess")(x)
     tokens = backbone(x)
     _, t, n, dim = tokens.shape
     tokens = layers.Reshape((t * n, dim), name="tokens" if head == "mean" else EMBEDDING)(tokens)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.models.blocks import classifier, transformer_block, tubelets
+from zoo.models.blocks import classifier, frames_input, transformer_block, tubelets
 from zoo.models.layers import PositionEmbedding
 from zoo.models.registry import register
 
@@ -34,7 +34,7 @@ def vivit(
 
     Args:
         num_classes: number of output classes.
-        input_shape: `(T, H, W, 3)`, frames in [0, 1]; T, H and W divisible by `tubelet`.
+        input_shape: `(T, H, W, 3)`, pixels in [0, 255] (uint8 or float; see `frames_input`); T, H and W divisible by `tubelet`.
         tubelet: `(frames, height, width)` of one token.
         dim: token width.
         spatial_depth: blocks of the spatial encoder.
@@ -46,8 +46,8 @@ def vivit(
     Returns:
         A `keras.Model` from `(B, T, H, W, 3)` to class probabilities `(B, num_classes)`.
     """
-    inputs = keras.Input(input_shape, name="frames")
-    x = tubelets(inputs, tubelet, dim, name="tubelet_embedding")
+    inputs, x = frames_input(input_shape)
+    x = tubelets(x, tubelet, dim, name="tubelet_embedding")
     x = PositionEmbedding(name="space_time_embedding")(x)
     for i in range(spatial_depth):
         x = transformer_block(x, num_heads, mlp_dim, dropout, name=f"spatial_{i}")

@@ -259,7 +259,7 @@ def multi_view_dataset(
     the crops differ even when the video is already at model size.
 
     Returns:
-        A dataset of `(float32 (B, V, T, size, size, 3), int32 (B,))` (multi-hot
+        A dataset of `(uint8 (B, V, T, size, size, 3), int32 (B,))` (multi-hot
         float32 `(B, classes)` labels for `config.multi_label`) with
         `V = num_clips * num_crops`, and the attributes of `video_dataset`.
     """

@@ -4,9 +4,10 @@ Keras 3 (up to at least 3.15) fails under a multi-worker strategy
 (keras-team/keras#20585): it reduces a whole batch structure in one
 `strategy.reduce` call, and it reduces scalar metrics along `axis=0`. Both
 calls work under one-machine strategies, so the fixes below change nothing
-else: they route those two reductions through per-tensor, axis-free
-reductions. Applied only when a multi-worker strategy is created, by
-`patch_keras`, the one place that touches Keras's private trainer.
+else: they route the metrics through per-tensor, axis-free reductions, and
+build the model from one replica's part of the first batch. Applied only
+when a multi-worker strategy is created, by `patch_keras`, the one place
+that touches Keras's private trainer.
 `REPLACED` records the source of the Keras functions the fixes were written
 against; tests/training/test_multiworker.py fails when a Keras release changes
 them, which is the moment to check whether #20585 is fixed and these can go.
@@ -41,6 +42,14 @@ def _mean(value, strategy: tf.distribute.Strategy):
     return value
 
 
+def _one_replica(value, strategy: tf.distribute.Strategy):
+    """This worker's first replica's part of a per-replica value: what building the model
+    needs (its shape and dtype, no collective, which uint8 clips could not take part in)."""
+    if isinstance(value, tf.distribute.DistributedValues):
+        return strategy.experimental_local_results(value)[0]
+    return value
+
+
 def _reduce_per_replica(values, strategy: tf.distribute.Strategy, reduction: str):
     if reduction in ("auto", "mean"):
         return tree.map_structure(lambda v: _mean(v, strategy), values)
@@ -52,7 +61,9 @@ def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         return
     if iterator is not None:
         for _, _, it in iterator:
-            data_batch = tree.map_structure(lambda v: _mean(v, self.distribute_strategy), next(it))
+            data_batch = tree.map_structure(
+                lambda v: _one_replica(v, self.distribute_strategy), next(it)
+            )
             break
     with self.distribute_strategy.scope():
         self._symbolic_build(data_batch=data_batch)

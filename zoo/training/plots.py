@@ -64,7 +64,7 @@ def plot_mistakes(frames: np.ndarray, titles: list[str], path: Path, frames_show
     """A gallery: one row per misclassified clip, `frames_shown` frames across it.
 
     Args:
-        frames: float `(N, T, H, W, 3)` in [0, 1], the clips to show (N may be 0).
+        frames: uint8 `(N, T, H, W, 3)`, the clips to show as the model took them (N may be 0).
         titles: one caption per clip, such as "true left, predicted right (0.93)".
         path: where the PNG goes.
     """
@@ -78,7 +78,7 @@ def plot_mistakes(frames: np.ndarray, titles: list[str], path: Path, frames_show
     for row, (clip, title) in enumerate(zip(frames, titles, strict=True)):
         picks = np.linspace(0, len(clip) - 1, frames_shown).round().astype(int)
         for col, t in enumerate(picks):
-            axes[row, col].imshow(np.clip(clip[t], 0, 1))
+            axes[row, col].imshow(clip[t])
             caption = f"{title}\nframe {t}" if col == 0 else f"frame {t}"
             axes[row, col].set_title(caption, fontsize=7, loc="left" if col == 0 else "center")
     fig.tight_layout()
