@@ -121,6 +121,14 @@ class _Readers:
     """
 
     def __init__(self) -> None:
+        self._reset()
+        # A child forked from this process has none of its threads: without a reset, it would
+        # count this process's idle readers as its own, queue its reads for them, and wait out
+        # every read's time limit.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        """No reader threads, no queued reads."""
         self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0

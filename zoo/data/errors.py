@@ -23,6 +23,11 @@ class VideoDecodeError(ValueError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self):
+        """Pickles as `(path, reason)`, so the error crosses process boundaries
+        (multiprocessing pools, Beam workers) intact."""
+        return type(self), (self.path, self.reason)
+
     @classmethod
     def from_tf_error(cls, err: BaseException) -> VideoDecodeError | None:
         """The `VideoDecodeError` a tf.data pipeline stopped on, or None if `err` is another error.
