@@ -55,7 +55,7 @@ class Result:
 def clips(
     data_dir: str | Path, split: str, recipe: Recipe = Recipe()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The evaluation clips of one split as arrays: float32 `(N, T, S, S, 3)`, int32 `(N,)`."""
+    """The evaluation clips of one split as arrays: uint8 `(N, T, S, S, 3)`, int32 `(N,)`."""
     ds = video_dataset(
         data_dir,
         recipe.clip_len,
