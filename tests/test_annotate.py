@@ -119,6 +119,34 @@ def test_timeline_clears_thresholds(timelines_dir, classifier, tmp_path):
     assert paths[2].read_bytes()[:4] == b"\x89PNG"
 
 
+def test_only_the_frames_of_the_clips_are_kept(timelines_dir, classifier, monkeypatch):
+    """The same probabilities as from every frame of the video, from about half of them."""
+    import zoo.annotate as annotate_module
+    from zoo.data import read_video
+
+    kept = []
+
+    def counting(*args, **kwargs):
+        video = read_video(*args, **kwargs)
+        kept.append(len(video.frames))
+        return video
+
+    monkeypatch.setattr(annotate_module, "read_video", counting)
+    path = sorted(timelines_dir.rglob("*.mp4"))[0]
+    timeline = annotate_module.annotate(classifier, path)
+    every = read_video(path, None, annotate_module.LIMITS, shorter_side=classifier.size)
+    frames, fps = every.frames, every.fps
+    width, step = round(2.0 * fps), round(0.5 * fps)  # the default window and stride
+    starts = annotate_module.window_starts(len(frames), width, step)
+    clips = annotate_module.window_clips(
+        len(frames), starts, width, classifier.clip_len, classifier.frame_step
+    )
+    expected = smooth(classifier.run_clips(frames[clips]), 3)
+    np.testing.assert_allclose(timeline.probabilities, expected, atol=1e-5)
+    assert timeline.duration == len(frames) / fps
+    assert kept == [len(np.unique(clips))] and kept[0] <= 0.6 * len(frames)
+
+
 def test_video_shorter_than_a_window_gets_one_segment(classifier, tmp_path):
     from zoo.annotate import annotate
     from zoo.datasets.moving_digits import MovingDigitsConfig, digit_images, render, write_mp4

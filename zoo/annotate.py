@@ -8,8 +8,9 @@
 The video is decoded once, front to back, at the model's resolution. Windows
 of `window` seconds start every `stride` seconds; each window is classified
 by one clip sampled like the model's training clips (`clip_len` frames,
-`frame_step` apart, centred in the window), gathered from the decoded frames,
-so overlapping windows share them. The per-window probabilities are smoothed
+`frame_step` apart, centred in the window). Only the frames of those clips
+are kept (overlapping windows share them), and the decoder drops the others
+where nothing refers to them: at the defaults about half of the frames. The per-window probabilities are smoothed
 by a moving average over `smoothing` windows and merged into segments
 (`zoo.timeline.to_segments`). A video shorter than one window is one window,
 its clip padded by repeating the last frame: one segment.
@@ -26,13 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.decode import read_video
+from zoo.data.decode import probe, read_video
 from zoo.data.errors import DEFAULT_LIMITS, DecodeLimits
 from zoo.predict import Classifier
 from zoo.timeline import Segment, smooth, to_segments
 
 DEFAULT_MODEL = "pretrained:r2plus1d"  # 3D convolutions: robust to the jumps between passes
-# Long videos: up to 100,000 frames (55 min at 30 fps; 1.2 GB of frames at 64x64).
+# Long videos: up to 100,000 frames (55 min at 30 fps; about half of them, 0.6 GB at 64x64,
+# kept at the default window and stride).
 LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_frames=100_000, timeout_s=600.0)
 
 
@@ -123,20 +125,30 @@ def annotate(
     """
     if min(window, stride) <= 0 or min(smoothing, batch_size) < 1:
         raise ValueError("--window and --stride must be positive, --smoothing at least 1")
-    video = read_video(path, None, limits, shorter_side=classifier.size)
-    frames, fps = video.frames, float(video.fps)
+    fps = float(probe(path, limits).fps)
     width, step = max(1, round(window * fps)), max(1, round(stride * fps))
-    starts = window_starts(len(frames), width, step)
-    clips = window_clips(len(frames), starts, width, classifier.clip_len, classifier.frame_step)
+    plan: dict[str, np.ndarray | int] = {}
+
+    def needed(num_frames: int) -> np.ndarray:
+        """The frames the windows' clips use, for a video of `num_frames` (called again
+        by `read_video` when the header's count was wrong: the last call is the plan)."""
+        starts = window_starts(num_frames, width, step)
+        clips = window_clips(num_frames, starts, width, classifier.clip_len, classifier.frame_step)
+        plan.update(num_frames=num_frames, starts=starts, clips=clips)
+        return np.unique(clips)
+
+    video = read_video(path, needed, limits, shorter_side=classifier.size)
+    num_frames, starts = plan["num_frames"], plan["starts"]
+    clips = np.searchsorted(video.indices, plan["clips"])  # frame numbers to rows of `frames`
     probabilities = np.concatenate(
         [
-            classifier.run_clips(frames[clips[i : i + batch_size]])
+            classifier.run_clips(video.frames[clips[i : i + batch_size]])
             for i in range(0, len(clips), batch_size)
         ]
     )
     probabilities = smooth(probabilities, smoothing)
-    duration = len(frames) / fps
-    centres = (starts + min(width, len(frames)) / 2) / fps
+    duration = num_frames / fps
+    centres = (starts + min(width, num_frames) / 2) / fps
     settings = {"window": window, "stride": stride, "smoothing": smoothing}
     return Timeline(
         os.fspath(path),
