@@ -18,7 +18,10 @@ from zoo.training.data import balanced_weights
 AXIS = {"up": "vertical", "down": "vertical", "left": "horizontal", "right": "horizontal"}
 # The shipped cnn_lstm takes 8 frames of 64x64: fine-tune at that shape, on a small subset.
 SHAPE = dict(clip_len=8, frame_step=2, size=64, batch_size=16)
-PER_SPLIT = {"train": 96, "val": 48}
+# 216 training videos: one epoch (14 steps) is enough from the shipped weights, two are not from
+# scratch, for every seed measured (0-5). With 96 (6 steps) the first epoch from the shipped
+# weights ranged from 0.75 to 0.98 with the seed, in float32 clips as in uint8.
+PER_SPLIT = {"train": 216, "val": 48}
 
 
 @pytest.fixture(scope="module")
@@ -47,18 +50,15 @@ def _val_accuracies(run: Path) -> list[float]:
 def test_shipped_weights_learn_a_new_label_set_in_fewer_epochs_than_scratch(
     axis_manifest, tmp_path
 ):
-    """Measured (val accuracy per epoch, 16 clips): shipped weights 0.81, 0.94; scratch 0.50,
-    0.50 (with float32 clips before clips stayed uint8: 0.96, 0.96 and 0.67, 0.50)."""
+    """Measured (val accuracy per epoch, seeds 0-5): shipped weights 0.94-1.00 after the
+    first epoch; scratch at most 0.79 in either epoch (seed 0: 0.98, 0.98; 0.50, 0.54)."""
     common = dict(epochs=2, verbose=0, warmup_epochs=0.0, learning_rate=3e-3, **SHAPE)
     tuned = train(
         "cnn_lstm", axis_manifest, tmp_path / "tuned", init="pretrained:cnn_lstm", **common
     )
     scratch = train("cnn_lstm", axis_manifest, tmp_path / "scratch", **common)
-    tuned, scratch = _val_accuracies(tuned), _val_accuracies(scratch)
-    assert (
-        tuned[0] >= max(scratch) + 0.2
-    )  # one epoch from the shipped weights beats two from scratch
-    assert max(tuned) >= 0.9 > max(scratch)  # two epochs solve it from the shipped weights only
+    assert _val_accuracies(tuned)[0] >= 0.9  # one epoch is enough from the shipped weights
+    assert max(_val_accuracies(scratch)) < 0.9  # two are not from scratch
 
 
 class BackboneWeights(keras.callbacks.Callback):
