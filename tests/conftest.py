@@ -21,7 +21,7 @@ def moving_digits_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def digit_events_dir(tmp_path_factory):
-    """The default `digit_events` data set (12 events, 1,536 videos), built once into a temp folder."""
+    """The default `digit_events` data set (12 events, 3,456 videos), built once into a temp folder."""
     from zoo.datasets import make
 
     return make(
